@@ -44,41 +44,105 @@ class SettingSpec:
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("ALERTS_CONFIG", "config_path", str, DEFAULT_CONFIG_PATH,
-                "Path of the configuration file (feeds, watchlists, channels, subscriptions)."),
-    SettingSpec("ALERTS_DATABASE_URL", "database_url", str, DEFAULT_DATABASE_URL,
-                "SQLAlchemy URL of the database: SQLite file (default) or "
-                "postgresql://user@host/db."),
-    SettingSpec("ALERTS_SMTP_URL", "smtp_url", str, "",
-                "SMTP server for email channels: smtp://user:pass@host:587 (STARTTLS), "
-                "smtps://host:465 (TLS), ?security=none for plain. Unset: write .eml files "
-                "to the outbox."),
-    SettingSpec("ALERTS_EMAIL_FROM", "email_from", str, "Sanctions Alerts <alerts@localhost>",
-                "Default From address of digest emails."),
-    SettingSpec("ALERTS_OUTBOX_DIR", "outbox_dir", str, "outbox",
-                "Folder for .eml files when no SMTP server is configured."),
-    SettingSpec("ALERTS_USER_AGENT", "user_agent", str, "",
-                "User-Agent sent to feeds (default: a browser-compatible one naming the "
-                "project)."),
-    SettingSpec("ALERTS_TICK_SECONDS", "tick_seconds", float, 10.0,
-                "How often the scheduler asks the database what is due."),
-    SettingSpec("ALERTS_MAX_CONCURRENCY", "max_concurrency", int, 10,
-                "Feeds fetched at once, overall."),
+    SettingSpec(
+        "ALERTS_CONFIG",
+        "config_path",
+        str,
+        DEFAULT_CONFIG_PATH,
+        "Path of the configuration file (feeds, watchlists, channels, subscriptions).",
+    ),
+    SettingSpec(
+        "ALERTS_DATABASE_URL",
+        "database_url",
+        str,
+        DEFAULT_DATABASE_URL,
+        "SQLAlchemy URL of the database: SQLite file (default) or postgresql://user@host/db.",
+    ),
+    SettingSpec(
+        "ALERTS_SMTP_URL",
+        "smtp_url",
+        str,
+        "",
+        "SMTP server for email channels: smtp://user:pass@host:587 (STARTTLS), "
+        "smtps://host:465 (TLS), ?security=none for plain. Unset: write .eml files "
+        "to the outbox.",
+    ),
+    SettingSpec(
+        "ALERTS_EMAIL_FROM",
+        "email_from",
+        str,
+        "Sanctions Alerts <alerts@localhost>",
+        "Default From address of digest emails.",
+    ),
+    SettingSpec(
+        "ALERTS_OUTBOX_DIR",
+        "outbox_dir",
+        str,
+        "outbox",
+        "Folder for .eml files when no SMTP server is configured.",
+    ),
+    SettingSpec(
+        "ALERTS_USER_AGENT",
+        "user_agent",
+        str,
+        "",
+        "User-Agent sent to feeds (default: a browser-compatible one naming the project).",
+    ),
+    SettingSpec(
+        "ALERTS_TICK_SECONDS",
+        "tick_seconds",
+        float,
+        10.0,
+        "How often the scheduler asks the database what is due.",
+    ),
+    SettingSpec(
+        "ALERTS_MAX_CONCURRENCY", "max_concurrency", int, 10, "Feeds fetched at once, overall."
+    ),
     SettingSpec("ALERTS_MAX_PER_HOST", "max_per_host", int, 2, "Feeds fetched at once per host."),
-    SettingSpec("ALERTS_MAX_FEED_BYTES", "max_feed_bytes", int, 10 * 1024 * 1024,
-                "Largest feed body accepted, in bytes."),
-    SettingSpec("ALERTS_FETCH_TIMEOUT", "fetch_timeout", float, 30.0,
-                "Seconds to wait for a feed server to answer (connect and each read)."),
-    SettingSpec("ALERTS_MAX_DELIVERY_ATTEMPTS", "max_delivery_attempts", int, 10,
-                "Attempts before a delivery is given up (marked dead)."),
-    SettingSpec("ALERTS_SHUTDOWN_GRACE", "shutdown_grace", float, 10.0,
-                "Seconds in-flight work may take to finish after SIGINT/SIGTERM."),
-    SettingSpec("ALERTS_RESOURCES_DIR", "resources_dir", str, "",
-                "Folder holding migrations/ and templates/ when the package is installed "
-                "away from its source tree (the Docker image sets /app)."),
+    SettingSpec(
+        "ALERTS_MAX_FEED_BYTES",
+        "max_feed_bytes",
+        int,
+        10 * 1024 * 1024,
+        "Largest feed body accepted, in bytes.",
+    ),
+    SettingSpec(
+        "ALERTS_FETCH_TIMEOUT",
+        "fetch_timeout",
+        float,
+        30.0,
+        "Seconds to wait for a feed server to answer (connect and each read).",
+    ),
+    SettingSpec(
+        "ALERTS_MAX_DELIVERY_ATTEMPTS",
+        "max_delivery_attempts",
+        int,
+        10,
+        "Attempts before a delivery is given up (marked dead).",
+    ),
+    SettingSpec(
+        "ALERTS_SHUTDOWN_GRACE",
+        "shutdown_grace",
+        float,
+        10.0,
+        "Seconds in-flight work may take to finish after SIGINT/SIGTERM.",
+    ),
+    SettingSpec(
+        "ALERTS_RESOURCES_DIR",
+        "resources_dir",
+        str,
+        "",
+        "Folder holding migrations/ and templates/ when the package is installed "
+        "away from its source tree (the Docker image sets /app).",
+    ),
     SettingSpec("ALERTS_LOG_LEVEL", "log_level", str, "INFO", "DEBUG, INFO, WARNING or ERROR."),
-    SettingSpec("ALERTS_LOG_FORMAT", "log_format", str, "text",
-                "text (key=value, one line per event) or json (one JSON object per line)."),
+    SettingSpec(
+        "ALERTS_LOG_FORMAT",
+        "log_format",
+        str,
+        "text",
+        "text (key=value, one line per event) or json (one JSON object per line).",
+    ),
 )
 
 
@@ -116,8 +180,11 @@ class Settings:
             try:
                 value: Any = spec.kind(raw)
             except ValueError:
-                problems.append(ConfigProblem("environment", spec.env,
-                                              f"{raw!r} is not a valid {spec.kind.__name__}"))
+                problems.append(
+                    ConfigProblem(
+                        "environment", spec.env, f"{raw!r} is not a valid {spec.kind.__name__}"
+                    )
+                )
                 continue
             if isinstance(value, int | float) and value <= 0:
                 problems.append(ConfigProblem("environment", spec.env, "must be positive"))
@@ -126,11 +193,17 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         level = str(values.get("log_level", "INFO")).upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            problems.append(ConfigProblem("environment", "ALERTS_LOG_LEVEL",
-                                          f"{level!r} is not DEBUG, INFO, WARNING or ERROR"))
+            problems.append(
+                ConfigProblem(
+                    "environment",
+                    "ALERTS_LOG_LEVEL",
+                    f"{level!r} is not DEBUG, INFO, WARNING or ERROR",
+                )
+            )
         if values.get("log_format", "text") not in {"text", "json"}:
-            problems.append(ConfigProblem("environment", "ALERTS_LOG_FORMAT",
-                                          "must be 'text' or 'json'"))
+            problems.append(
+                ConfigProblem("environment", "ALERTS_LOG_FORMAT", "must be 'text' or 'json'")
+            )
         if problems:
             raise ConfigError(problems)
         return cls(**values)
@@ -241,8 +314,9 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([ConfigProblem(name, "file", "not found (set --config or "
-                                         "ALERTS_CONFIG)")]) from None
+        raise ConfigError(
+            [ConfigProblem(name, "file", "not found (set --config or ALERTS_CONFIG)")]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigProblem(name, "file", f"cannot be read: {exc}")]) from exc
     try:
@@ -261,8 +335,12 @@ def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]
     check = _Checker(name, text)
     for key in data:
         if key not in _TOP_LEVEL:
-            check.add(key, None, "", f"unknown section {key!r}; expected one of "
-                      f"{', '.join(sorted(_TOP_LEVEL))}")
+            check.add(
+                key,
+                None,
+                "",
+                f"unknown section {key!r}; expected one of {', '.join(sorted(_TOP_LEVEL))}",
+            )
 
     settings = data.get("settings", {})
     timezone, default_interval = "UTC", timedelta(minutes=30)
@@ -282,28 +360,32 @@ def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]
         except ValueError as exc:
             check.add("settings", None, "default_interval", str(exc))
 
-    tables = {t: _tables(check, data, t) for t in ("feeds", "watchlists", "channels",
-                                                   "subscriptions")}
+    tables = {
+        t: _tables(check, data, t) for t in ("feeds", "watchlists", "channels", "subscriptions")
+    }
     for table, raws in tables.items():
         _unique_names(check, table, [raw.get("name") for raw in raws])
     feeds = [
-        f for i, raw in enumerate(tables["feeds"])
+        f
+        for i, raw in enumerate(tables["feeds"])
         if (f := _feed(check, i, raw, default_interval)) is not None
     ]
     watchlists = [
-        w for i, raw in enumerate(tables["watchlists"])
+        w
+        for i, raw in enumerate(tables["watchlists"])
         if (w := _watchlist(check, i, raw)) is not None
     ]
     channels = [
-        c for i, raw in enumerate(tables["channels"])
+        c
+        for i, raw in enumerate(tables["channels"])
         if (c := _channel(check, i, raw, env)) is not None
     ]
     watchlist_names = {str(raw.get("name")) for raw in tables["watchlists"]}
     channel_names = {str(raw.get("name")) for raw in tables["channels"]}
     subscriptions = [
-        s for i, raw in enumerate(tables["subscriptions"])
-        if (s := _subscription(check, i, raw, watchlist_names, channel_names, timezone))
-        is not None
+        s
+        for i, raw in enumerate(tables["subscriptions"])
+        if (s := _subscription(check, i, raw, watchlist_names, channel_names, timezone)) is not None
     ]
     if check.problems:
         raise ConfigError(check.problems)
@@ -331,9 +413,18 @@ def _unknown_keys(check: _Checker, table: str, index: int | None, raw: dict[str,
         if key not in _KEYS[table]:
             hint = _closest(key, _KEYS[table])
             label = raw.get("name") if isinstance(raw.get("name"), str) else ""
-            check.add(table, index, key, f"unknown key {key!r}" +
-                      (f"; did you mean {hint!r}?" if hint else
-                       f"; allowed: {', '.join(sorted(_KEYS[table]))}"), str(label))
+            check.add(
+                table,
+                index,
+                key,
+                f"unknown key {key!r}"
+                + (
+                    f"; did you mean {hint!r}?"
+                    if hint
+                    else f"; allowed: {', '.join(sorted(_KEYS[table]))}"
+                ),
+                str(label),
+            )
 
 
 def _closest(word: str, choices: set[str]) -> str | None:
@@ -346,14 +437,25 @@ def _closest(word: str, choices: set[str]) -> str | None:
 def _name(check: _Checker, table: str, index: int, raw: dict[str, Any]) -> str | None:
     value = raw.get("name")
     if not isinstance(value, str) or not _NAME.match(value):
-        check.add(table, index, "name", "missing or invalid name: use letters, digits, '.', "
-                  "'_' or '-' (at most 80)")
+        check.add(
+            table,
+            index,
+            "name",
+            "missing or invalid name: use letters, digits, '.', '_' or '-' (at most 80)",
+        )
         return None
     return value
 
 
-def _string(check: _Checker, table: str, index: int, raw: dict[str, Any], key: str,
-            label: str, default: str = "") -> str:
+def _string(
+    check: _Checker,
+    table: str,
+    index: int,
+    raw: dict[str, Any],
+    key: str,
+    label: str,
+    default: str = "",
+) -> str:
     value = raw.get(key, default)
     if not isinstance(value, str):
         check.add(table, index, key, "must be a string", label)
@@ -361,8 +463,9 @@ def _string(check: _Checker, table: str, index: int, raw: dict[str, Any], key: s
     return value
 
 
-def _strings(check: _Checker, table: str, index: int, raw: dict[str, Any], key: str,
-             label: str) -> list[str]:
+def _strings(
+    check: _Checker, table: str, index: int, raw: dict[str, Any], key: str, label: str
+) -> list[str]:
     value = raw.get(key)
     if isinstance(value, str):
         value = [value]
@@ -426,17 +529,23 @@ def _watchlist(check: _Checker, i: int, raw: dict[str, Any]) -> Watchlist | None
     return Watchlist(name=name, terms=tuple(terms))
 
 
-def _channel(check: _Checker, i: int, raw: dict[str, Any],
-             env: Mapping[str, str]) -> ChannelConfig | None:
+def _channel(
+    check: _Checker, i: int, raw: dict[str, Any], env: Mapping[str, str]
+) -> ChannelConfig | None:
     _unknown_keys(check, "channels", i, raw)
     name = _name(check, "channels", i, raw)
     label = name or ""
     kind_raw = raw.get("type")
     try:
-        kind = ChannelKind(kind_raw)
+        kind = ChannelKind(str(kind_raw))
     except ValueError:
-        check.add("channels", i, "type", f"unknown channel type {kind_raw!r}; use "
-                  f"{', '.join(k.value for k in ChannelKind)}", label)
+        check.add(
+            "channels",
+            i,
+            "type",
+            f"unknown channel type {kind_raw!r}; use {', '.join(k.value for k in ChannelKind)}",
+            label,
+        )
         return None
     ok = name is not None
     to: list[str] = []
@@ -454,20 +563,26 @@ def _channel(check: _Checker, i: int, raw: dict[str, Any],
         if problem:
             check.add("channels", i, "url", problem, label)
         if not url and "url" not in raw and "url_env" not in raw:
-            check.add("channels", i, "url_env", f"a {kind.value} channel needs url_env "
-                      "(the environment variable holding its URL) or url", label)
+            check.add(
+                "channels",
+                i,
+                "url_env",
+                f"a {kind.value} channel needs url_env "
+                "(the environment variable holding its URL) or url",
+                label,
+            )
         ok = ok and bool(url) and not problem
         if "secret_env" in raw:
             secret = _secret(check, i, raw, "secret", env, label)
     sender = _string(check, "channels", i, raw, "from", label)
     if not ok or name is None:
         return None
-    return ChannelConfig(name=name, kind=kind, to=tuple(to), sender=sender, url=url,
-                         secret=secret)
+    return ChannelConfig(name=name, kind=kind, to=tuple(to), sender=sender, url=url, secret=secret)
 
 
-def _secret(check: _Checker, i: int, raw: dict[str, Any], key: str, env: Mapping[str, str],
-            label: str) -> str:
+def _secret(
+    check: _Checker, i: int, raw: dict[str, Any], key: str, env: Mapping[str, str], label: str
+) -> str:
     """A secret is read from the variable named by `<key>_env`, or given inline as `<key>`."""
     env_key = f"{key}_env"
     if env_key in raw:
@@ -483,8 +598,14 @@ def _secret(check: _Checker, i: int, raw: dict[str, Any], key: str, env: Mapping
     return value if isinstance(value, str) else ""
 
 
-def _subscription(check: _Checker, i: int, raw: dict[str, Any], watchlists: set[str],
-                  channels: set[str], timezone: str) -> Subscription | None:
+def _subscription(
+    check: _Checker,
+    i: int,
+    raw: dict[str, Any],
+    watchlists: set[str],
+    channels: set[str],
+    timezone: str,
+) -> Subscription | None:
     _unknown_keys(check, "subscriptions", i, raw)
     name = _name(check, "subscriptions", i, raw)
     label = name or ""
@@ -506,8 +627,7 @@ def _subscription(check: _Checker, i: int, raw: dict[str, Any], watchlists: set[
         ok = False
     if not ok or name is None:
         return None
-    return Subscription(name=name, watchlists=tuple(follows), channel=channel,
-                        schedule=schedule)
+    return Subscription(name=name, watchlists=tuple(follows), channel=channel, schedule=schedule)
 
 
 def _unique_names(check: _Checker, table: str, names: list[object]) -> None:
@@ -522,4 +642,3 @@ def resolve_config_path(option: str | None, environ: Mapping[str, str] | None = 
     """--config, else ALERTS_CONFIG, else ./feeds.toml."""
     env = os.environ if environ is None else environ
     return option or env.get("ALERTS_CONFIG") or DEFAULT_CONFIG_PATH
-

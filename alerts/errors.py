@@ -1,13 +1,13 @@
 """One error tree for the whole service. Outside errors are translated where they enter.
 
-    AlertsError
-    ├── ConfigError          feeds.toml or ALERTS_* settings are invalid (carries every problem)
-    ├── SourceError          fetching or parsing one feed failed (carries the feed name)
-    │   ├── FetchError       network, HTTP status, size cap, redirect loop, timeout
-    │   └── ParseError       the body is not a feed we can read
-    ├── StoreError           the database refused or is unreachable
-    └── DeliveryError        one channel could not take a digest (carries the channel name)
-        └── PermanentDeliveryError   retrying cannot help (bad address, 4xx other than 429)
+AlertsError
+├── ConfigError          feeds.toml or ALERTS_* settings are invalid (carries every problem)
+├── SourceError          fetching or parsing one feed failed (carries the feed name)
+│   ├── FetchError       network, HTTP status, size cap, redirect loop, timeout
+│   └── ParseError       the body is not a feed we can read
+├── StoreError           the database refused or is unreachable
+└── DeliveryError        one channel could not take a digest (carries the channel name)
+    └── PermanentDeliveryError   retrying cannot help (bad address, 4xx other than 429)
 """
 
 from __future__ import annotations

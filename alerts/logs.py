@@ -16,10 +16,11 @@ from typing import Any
 LOGGER_NAME = "alerts"
 
 
-def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:
-    """Log one event with its fields."""
+def event(logger: logging.Logger, name: str, *, level: int = logging.INFO, **fields: Any) -> None:
+    """Log one event with its fields; fields that are None are left out."""
     if logger.isEnabledFor(level):
-        logger.log(level, name, extra={"fields": fields})
+        kept = {k: v for k, v in fields.items() if v is not None}
+        logger.log(level, name, extra={"fields": kept})
 
 
 class _TextFormatter(logging.Formatter):

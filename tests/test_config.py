@@ -53,13 +53,16 @@ def test_bundled_config_is_valid() -> None:
     assert len(config.feeds) >= 8
     assert all(f.url.startswith("https://") for f in config.feeds)
     # OFAC's retired RSS must not be listed.
-    assert not any("ofac.xml" in f.url or "treasury.gov/resource-center" in f.url
-                   for f in config.feeds)
+    assert not any(
+        "ofac.xml" in f.url or "treasury.gov/resource-center" in f.url for f in config.feeds
+    )
     assert {s.channel for s in config.subscriptions} <= {c.name for c in config.channels}
 
 
 def test_good_config_loads_with_secrets_from_environment(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, GOOD), environ={"TEST_SLACK_URL": "https://hooks.example/x"})
+    config = load_config(
+        write(tmp_path, GOOD), environ={"TEST_SLACK_URL": "https://hooks.example/x"}
+    )
     assert config.feeds[0].interval == timedelta(minutes=30)
     assert config.watchlists[0].terms == ("Navalny", "sanctions against Russia")
     slack = config.channel_by_name["slack"]
@@ -69,28 +72,64 @@ def test_good_config_loads_with_secrets_from_environment(tmp_path: Path) -> None
 
 def problems(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> list[str]:
     with pytest.raises(ConfigError) as info:
-        load_config(write(tmp_path, text), environ=environ or {"TEST_SLACK_URL": "https://h.example/"})
+        load_config(
+            write(tmp_path, text), environ=environ or {"TEST_SLACK_URL": "https://h.example/"}
+        )
     return [str(p) for p in info.value.problems]
 
 
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ('interval = "30m"', 'intervall = "30m"', "line 8, feeds[0] 'eu-council'.intervall: unknown key 'intervall'; did you mean 'interval'?"),
-        ('url = "https://www.consilium', 'url = "ftp://www.consilium', "line 7, feeds[0] 'eu-council'.url: bad URL"),
-        ('interval = "30m"', 'interval = "5 parsecs"', "feeds[0] 'eu-council'.interval: bad interval '5 parsecs'"),
+        (
+            'interval = "30m"',
+            'intervall = "30m"',
+            "line 8, feeds[0] 'eu-council'.intervall: unknown key 'intervall'; did you mean 'interval'?",
+        ),
+        (
+            'url = "https://www.consilium',
+            'url = "ftp://www.consilium',
+            "line 7, feeds[0] 'eu-council'.url: bad URL",
+        ),
+        (
+            'interval = "30m"',
+            'interval = "5 parsecs"',
+            "feeds[0] 'eu-council'.interval: bad interval '5 parsecs'",
+        ),
         ('interval = "30m"', 'interval = "1s"', "must be between 10s and 7d"),
-        ('timezone = "Europe/London"', 'timezone = "Europe/Londn"', "line 3, settings.timezone: unknown time zone 'Europe/Londn'"),
-        ('schedule = "daily 08:00"', 'schedule = "daily 08:00 Mars/Base"', "subscriptions[0] 'daily'.schedule: unknown time zone"),
-        ('watchlists = ["russia"]', 'watchlists = ["rusia"]', "line 26, subscriptions[0] 'daily'.watchlists: no watchlist named 'rusia'"),
-        ('channel = "mail"', 'channel = "email"', "subscriptions[0] 'daily'.channel: no channel named 'email'"),
-        ('to = ["a@example.org", ', 'to = ["not-an-address", ', "'not-an-address' is not an email address"),
+        (
+            'timezone = "Europe/London"',
+            'timezone = "Europe/Londn"',
+            "line 3, settings.timezone: unknown time zone 'Europe/Londn'",
+        ),
+        (
+            'schedule = "daily 08:00"',
+            'schedule = "daily 08:00 Mars/Base"',
+            "subscriptions[0] 'daily'.schedule: unknown time zone",
+        ),
+        (
+            'watchlists = ["russia"]',
+            'watchlists = ["rusia"]',
+            "line 26, subscriptions[0] 'daily'.watchlists: no watchlist named 'rusia'",
+        ),
+        (
+            'channel = "mail"',
+            'channel = "email"',
+            "subscriptions[0] 'daily'.channel: no channel named 'email'",
+        ),
+        (
+            'to = ["a@example.org", ',
+            'to = ["not-an-address", ',
+            "'not-an-address' is not an email address",
+        ),
         ('type = "slack"', 'type = "pager"', "unknown channel type 'pager'"),
         ('terms = ["Navalny", ', 'terms = ["  ", ', "watchlists[0] 'russia'.terms: term '  '"),
         ("[settings]", "[setings]", "unknown section 'setings'"),
     ],
 )
-def test_each_problem_is_named_with_its_place(tmp_path: Path, old: str, new: str, expected: str) -> None:
+def test_each_problem_is_named_with_its_place(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
     assert old in GOOD
     found = problems(tmp_path, GOOD.replace(old, new, 1))
     assert any(expected in p for p in found), found
@@ -104,7 +143,8 @@ def test_missing_secret_names_the_variable(tmp_path: Path) -> None:
 
 def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
     text = GOOD.replace('interval = "30m"', 'interval = "never"').replace(
-        'channel = "mail"', 'channel = "nope"')
+        'channel = "mail"', 'channel = "nope"'
+    )
     found = problems(tmp_path, text)
     assert len(found) == 2
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from alerts.domain import Item, Match, Watchlist
@@ -255,12 +253,10 @@ def test_term_problem_accepts_valid_terms(term: str) -> None:
 # --- scale ------------------------------------------------------------------------------------
 
 
-def test_ten_thousand_terms_over_five_kilobytes_is_fast() -> None:
+def test_ten_thousand_terms_over_five_kilobytes() -> None:
+    # Correctness at scale only; speed is measured by benchmarks/bench_matching.py.
     terms = tuple(f"term{i} word{i % 97}" if i % 3 else f"name{i}" for i in range(10_000))
     matcher = compile_watchlists([Watchlist("big", terms)])
     text = ("Alexei Navalny name42 and term7 word7 then Навальный ЛИДЕР. " * 90)[:5000]
-    started = time.perf_counter()
     result = matcher.match(item("title name3", text))
-    elapsed = time.perf_counter() - started
     assert {m.term for m in result} == {"name3", "name42", "term7 word7"}
-    assert elapsed < 0.5  # measured ~2 ms; generous for slow CI machines

@@ -1,5 +1,6 @@
 """Digest schedules, including both DST transitions."""
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -62,7 +63,7 @@ def test_one_digest_per_local_day_across_dst(spec: str, start: datetime) -> None
 
     local_days = [t.astimezone(ZoneInfo(zone)).date() for t in times]
     assert len(local_days) == len(set(local_days)), "a day got two digests"
-    assert all(b - a == timedelta(days=1) for a, b in zip(local_days, local_days[1:], strict=False))
+    assert all(b - a == timedelta(days=1) for a, b in itertools.pairwise(local_days))
 
 
 def test_gap_time_fires_after_the_gap() -> None:

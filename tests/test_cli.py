@@ -1,0 +1,226 @@
+"""The `alerts` command: each subcommand against real servers and a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from alerts.cli import main
+from tests.support.feed_server import FeedServer
+from tests.test_pipeline import NAVALNY, NAVALNY_SYNDICATED, RATES, rss
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CONFIG = """
+[[feeds]]
+name = "wire"
+url = "{wire}"
+
+[[feeds]]
+name = "courier"
+url = "{courier}"
+
+[[watchlists]]
+name = "russia"
+terms = ["Navalny", "sanctions against Russia", "Навальный"]
+
+[[channels]]
+name = "inbox"
+type = "email"
+to = ["desk@example.org"]
+
+[[subscriptions]]
+name = "desk"
+watchlists = ["russia"]
+channel = "inbox"
+"""
+
+
+def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+    return runner.invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def setup(tmp_path: Path, feed_server: FeedServer) -> dict[str, str]:
+    feed_server.route("/wire.xml", body=rss(NAVALNY, RATES))
+    feed_server.route("/courier.xml", body=rss(NAVALNY_SYNDICATED, title="Courier"))
+    config = tmp_path / "feeds.toml"
+    config.write_text(
+        CONFIG.format(wire=feed_server.url("/wire.xml"), courier=feed_server.url("/courier.xml")),
+        encoding="utf-8",
+    )
+    return {
+        "config": str(config),
+        "database": f"sqlite:///{tmp_path / 'db' / 'a.db'}",
+        "outbox": str(tmp_path / "outbox"),
+    }
+
+
+def test_check_accepts_the_bundled_config() -> None:
+    result = invoke("check", "--config", str(ROOT / "feeds.toml"), env={"ALERTS_SMTP_URL": ""})
+    assert result.exit_code == 0, result.output
+    assert "OK:" in result.output
+
+
+def test_check_and_run_name_every_problem_and_touch_no_database(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[feeds]]\nname = "x"\nurl = "gopher://x"\ninterval = "often"\n'
+        '[[subscriptions]]\nname = "s"\nwatchlists = ["nope"]\nchannel = "c"\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "never" / "a.db"
+    for command in ("check", "run"):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "alerts.cli",
+                command,
+                "--config",
+                str(bad),
+                "--database",
+                f"sqlite:///{db}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "ALERTS_SMTP_URL": ""},
+        )
+        assert result.returncode == 2, result.stderr
+        assert f"{bad}: line 3, feeds[0] 'x'.url: bad URL 'gopher://x'" in result.stderr
+        assert "line 4, feeds[0] 'x'.interval: bad interval 'often'" in result.stderr
+        assert "no watchlist named 'nope'" in result.stderr
+        assert "no channel named 'c'" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert not db.parent.exists()
+
+
+def test_bad_environment_setting_is_reported(tmp_path: Path) -> None:
+    result = invoke(
+        "check",
+        "--config",
+        str(ROOT / "feeds.toml"),
+        env={"ALERTS_SMTP_URL": "smtp://", "ALERTS_TICK_SECONDS": "x"},
+    )
+    assert result.exit_code == 2
+    assert "ALERTS_TICK_SECONDS" in result.output
+
+
+def test_match_reads_json_lines_and_explains(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        CONFIG.format(wire="https://a.example/f", courier="https://b.example/f"), encoding="utf-8"
+    )
+    lines = "\n".join(
+        [
+            json.dumps(
+                {
+                    "title": "EU adopts sanctions against Russia",
+                    "summary": "Over Alexei Navalny's death.",
+                }
+            ),
+            json.dumps({"title": "Weather", "summary": "Sunny."}),
+            json.dumps({"title": "Суд над Навальный", "summary": ""}),
+        ]
+    )
+    result = invoke("match", "--config", str(config), "--json", input=lines)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert len(rows) == 2
+    terms = {(m["term"], m["field"]) for m in rows[0]["matches"]}
+    assert terms == {("sanctions against Russia", "title"), ("Navalny", "summary")}
+    assert rows[1]["matches"][0]["term"] == "Навальный"
+
+    text = invoke("match", "--config", str(config), input=lines)
+    assert "[russia] 'Navalny' in summary: Over Alexei Navalny's death." in text.output
+    assert "2 of 3 items matched" in text.output
+
+
+def test_match_reports_bad_stdin_lines(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        CONFIG.format(wire="https://a.example/f", courier="https://b.example/f"), encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["match", "--config", str(config)], input="{not json\n")
+    assert result.exit_code == 2
+    assert "stdin line 1" in result.output
+
+
+def test_match_a_feed_file_and_url(
+    setup: dict[str, str], feed_server: FeedServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "wire.xml"
+    path.write_bytes(rss(NAVALNY, RATES))
+    for source in (str(path), feed_server.url("/wire.xml")):
+        result = invoke("match", "--config", setup["config"], source)
+        assert result.exit_code == 0, result.output
+        assert "1 of 2 items matched" in result.output
+        assert "US announces sanctions against Russia" in result.output
+
+
+def test_poll_feeds_digest_and_db_commands(setup: dict[str, str]) -> None:
+    common = ["--config", setup["config"], "--database", setup["database"]]
+    env = {"ALERTS_SMTP_URL": "", "ALERTS_OUTBOX_DIR": setup["outbox"]}
+
+    upgraded = invoke("db", "upgrade", *common, env=env)
+    assert upgraded.exit_code == 0 and "revision" in upgraded.output
+
+    polled = invoke("poll", "--once", *common, env=env)
+    assert polled.exit_code == 0, polled.output
+    assert (
+        "polled 2 feeds: 2 fetched, 0 not modified, 3 new items, 1 alerts queued, 0 errors"
+        in polled.output
+    )
+
+    table = invoke("feeds", *common, env=env)
+    assert "wire" in table.output and "courier" in table.output
+
+    dry = invoke("digest", "--once", "--dry-run", *common, env=env)
+    assert dry.exit_code == 0 and "desk -> inbox: 1 stories" in dry.output
+    assert not Path(setup["outbox"]).exists()
+
+    sent = invoke("digest", "--once", *common, env=env)
+    assert sent.exit_code == 0, sent.output
+    assert "desk -> inbox: sent, 1 stories" in sent.output
+    [eml] = Path(setup["outbox"]).glob("*.eml")
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message["To"] == "desk@example.org"
+    assert "Navalny" in message.get_body(preferencelist=("plain",)).get_content()
+
+    again = invoke("digest", "--once", *common, env=env)
+    assert "nothing due" in again.output
+
+    unknown = CliRunner().invoke(main, ["poll", "--once", "--feed", "nope", *common], env=env)
+    assert unknown.exit_code == 2 and "no feed named 'nope'" in unknown.output
+
+
+@pytest.mark.slow
+def test_demo_lands_one_digest_with_the_syndicated_story_once(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox-demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "alerts.cli", "demo", "--outbox", str(outbox), "--seconds", "60"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "ALERTS_SMTP_URL": ""},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    [eml] = outbox.glob("*.eml")
+    text = (
+        message_from_bytes(eml.read_bytes(), policy=policy.default)
+        .get_body(preferencelist=("plain",))
+        .get_content()
+    )
+    assert text.count("sanctions-russia-navalny") == 1  # syndicated twice, alerted once
+    assert "Navalny" in text and "Iran" in text
+    assert "digest written to" in result.stdout
