@@ -151,7 +151,7 @@ class PendingEntry:
     published: datetime | None
     fetched_at: datetime
     matches: tuple[Match, ...]
-    also_in: tuple[str, ...] = ()  # other feeds that carried the same story
+    also_in: tuple[str, ...] = ()  # titles of other feeds that carried the same story
 
 
 @dataclass(frozen=True, slots=True)

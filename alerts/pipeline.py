@@ -255,6 +255,7 @@ class Pipeline:
         event(
             log,
             "poll",
+            level=logging.WARNING if r.status == "error" else logging.INFO,
             feed=r.feed,
             status=r.status,
             new=r.new_items,

@@ -558,7 +558,13 @@ class Store:
                     published=item.published_at,
                     fetched_at=item.fetched_at,
                     matches=tuple(matches.get(item.id, ())),
-                    also_in=tuple(sorted(feeds_by_story.get(item.story_key, set()) - {feed_name})),
+                    also_in=tuple(
+                        sorted(
+                            title
+                            for name, title in feeds_by_story.get(item.story_key, {}).items()
+                            if name != feed_name
+                        )
+                    ),
                 )
                 for queue_id, item, feed_name, feed_title in rows
             ]
@@ -591,17 +597,18 @@ class Store:
         return found
 
     @staticmethod
-    def _feeds_by_story(session: Session, story_keys: set[str]) -> dict[str, set[str]]:
-        found: dict[str, set[str]] = defaultdict(set)
+    def _feeds_by_story(session: Session, story_keys: set[str]) -> dict[str, dict[str, str]]:
+        """story key -> {feed name: feed title (or name)} of every feed carrying the story."""
+        found: dict[str, dict[str, str]] = defaultdict(dict)
         for chunk in _chunks(sorted(story_keys)):
             stmt = (
-                select(ItemRow.story_key, FeedRow.name)
+                select(ItemRow.story_key, FeedRow.name, FeedRow.title)
                 .join(FeedRow, FeedRow.id == ItemRow.feed_id)
                 .where(ItemRow.story_key.in_(chunk))
                 .distinct()
             )
-            for story_key, feed_name in session.execute(stmt):
-                found[story_key].add(feed_name)
+            for story_key, feed_name, feed_title in session.execute(stmt):
+                found[story_key][feed_name] = feed_title or feed_name
         return found
 
     def set_next_digest(self, subscription: str, next_digest_at: datetime | None) -> None:
