@@ -355,3 +355,70 @@ async def test_daily_schedule_waits_for_its_time(
     assert len(smtp_server.wait_for(2)) == 2
     state = {s.subscription.name: s for s in store.subscription_states()}["mail-sub"]
     assert state.next_digest_at == datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+
+
+async def test_permanent_redirect_moves_the_stored_url_and_retry_after_is_honoured(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp_server: SmtpTestServer,
+    store: Store,
+    make_pipeline: Callable[..., Any],
+) -> None:
+    feed_server.route("/new.xml", body=rss(RATES), etag='"n1"')
+    feed_server.redirect("/old.xml", "/new.xml", status=301)
+    feed_server.redirect("/temp.xml", "/new.xml", status=302)
+    feed_server.route("/busy.xml", body=b"slow down", status=429, headers={"Retry-After": "7200"})
+    config = write_config(
+        tmp_path,
+        {
+            "moved": feed_server.url("/old.xml"),
+            "temp": feed_server.url("/temp.xml"),
+            "busy": feed_server.url("/busy.xml"),
+        },
+    )
+    pipeline = await make_pipeline(config, smtp_url=smtp_server.url)
+    await pipeline.poll_due()
+    states = {s.name: s for s in store.feed_states()}
+    assert states["moved"].url == feed_server.url("/new.xml")
+    assert states["temp"].url == feed_server.url("/temp.xml")
+    busy = states["busy"]
+    assert busy.error_count == 1 and "429" in (busy.last_error or "")
+    assert busy.next_poll_at is not None and busy.next_poll_at >= START + timedelta(hours=2)
+
+    # The next poll of the moved feed goes straight to the new URL, conditionally.
+    pipeline.clock.advance(hours=1)  # type: ignore[attr-defined]
+    before = feed_server.hits("/old.xml")
+    [result] = await pipeline.poll_due(only=["moved"])
+    assert result.status == "not_modified"
+    assert feed_server.hits("/old.xml") == before
+
+
+async def test_smtp_refusal_and_webhook_timeout_leave_deliveries_pending(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp_server: SmtpTestServer,
+    webhook_receiver: WebhookReceiver,
+    store: Store,
+    make_pipeline: Callable[..., Any],
+) -> None:
+    feed_server.route("/wire.xml", body=rss(NAVALNY))
+    smtp_server.data_reply = "451 4.3.0 try again later"
+    hook = webhook_receiver.url("/slow")
+    webhook_receiver.respond("/slow", [200], delay=5)
+    config = write_config(tmp_path, {"wire": feed_server.url("/wire.xml")}, hook_url=hook)
+    pipeline = await make_pipeline(config, smtp_url=smtp_server.url, hook_url=hook)
+    await pipeline.poll_due()
+    results = {r.channel: r for r in await pipeline.deliver_due()}
+    assert results["mail"].status == "retry" and "451" in (results["mail"].error or "")
+    assert (
+        results["hook"].status == "retry" and "timed out" in (results["hook"].error or "").lower()
+    )
+    assert all(d.status == DeliveryStatus.PENDING and d.sent_at is None for d in store.deliveries())
+
+    # Both come back: the same digests go out, and are marked sent.
+    smtp_server.data_reply = None
+    webhook_receiver.respond("/slow", [])
+    pipeline.clock.advance(minutes=10)  # type: ignore[attr-defined]
+    again = {r.channel: r.status for r in await pipeline.send_pending()}
+    assert again == {"mail": "sent", "hook": "sent"}
+    assert len(smtp_server.wait_for(2)) == 2

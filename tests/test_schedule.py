@@ -90,3 +90,8 @@ def test_bad_schedules_say_why(spec: str, message: str) -> None:
 
 def test_default_zone_applies() -> None:
     assert parse_schedule("daily 08:00", "Asia/Tokyo").zone == "Asia/Tokyo"
+
+
+def test_every_form_carries_the_zone_for_display() -> None:
+    for spec in ("immediate", "hourly", "every 15m"):
+        assert parse_schedule(spec, "Europe/London").zone == "Europe/London"

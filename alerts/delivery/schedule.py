@@ -31,7 +31,10 @@ class ScheduleError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    """A parsed schedule. `period` for fixed periods, `at` + `zone` for daily sends."""
+    """A parsed schedule. `period` for fixed periods, `at` for daily sends.
+
+    `zone` is the daily time's zone, and for every form the zone digests show times in.
+    """
 
     spec: str
     immediate: bool = False
@@ -80,9 +83,9 @@ def parse_schedule(spec: str, default_zone: str = "UTC") -> Schedule:
     text = " ".join(spec.split())
     lowered = text.lower()
     if lowered == "immediate":
-        return Schedule(spec=text, immediate=True)
+        return Schedule(spec=text, immediate=True, zone=default_zone)
     if lowered == "hourly":
-        return Schedule(spec=text, period=timedelta(hours=1))
+        return Schedule(spec=text, period=timedelta(hours=1), zone=default_zone)
     if m := _EVERY.match(text):
         amount = int(m.group(1))
         unit = m.group(2).lower()
@@ -91,7 +94,7 @@ def parse_schedule(spec: str, default_zone: str = "UTC") -> Schedule:
             raise ScheduleError(f"schedule {spec!r}: the period must be at least 1 minute")
         if period > timedelta(days=7):
             raise ScheduleError(f"schedule {spec!r}: the period must be at most 7 days")
-        return Schedule(spec=text, period=period)
+        return Schedule(spec=text, period=period, zone=default_zone)
     if m := _DAILY.match(text):
         hour, minute = int(m.group(1)), int(m.group(2))
         if hour > 23 or minute > 59:

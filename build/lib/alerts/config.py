@@ -1,0 +1,644 @@
+"""Settings from `ALERTS_*` environment variables and the `feeds.toml` configuration file.
+
+Every setting is declared once in `SETTINGS` (name, type, default, help); the README's table
+is checked against it by a test. `load_config` validates the whole file and reports *every*
+problem with its line and key, so `alerts check` can print them all at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from alerts.delivery.schedule import ScheduleError, check_zone, parse_schedule
+from alerts.domain import ChannelConfig, ChannelKind, Feed, Subscription, Watchlist
+from alerts.errors import ConfigError, ConfigProblem
+from alerts.matching import term_problem
+
+DEFAULT_CONFIG_PATH = "feeds.toml"
+DEFAULT_DATABASE_URL = "sqlite:///data/alerts.db"
+MIN_INTERVAL = timedelta(seconds=10)
+MAX_INTERVAL = timedelta(days=7)
+
+
+# -- environment settings -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    """One `ALERTS_*` environment variable."""
+
+    env: str
+    attr: str
+    kind: type
+    default: object
+    help: str
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "ALERTS_CONFIG",
+        "config_path",
+        str,
+        DEFAULT_CONFIG_PATH,
+        "Path of the configuration file (feeds, watchlists, channels, subscriptions).",
+    ),
+    SettingSpec(
+        "ALERTS_DATABASE_URL",
+        "database_url",
+        str,
+        DEFAULT_DATABASE_URL,
+        "SQLAlchemy URL of the database: SQLite file (default) or postgresql://user@host/db.",
+    ),
+    SettingSpec(
+        "ALERTS_SMTP_URL",
+        "smtp_url",
+        str,
+        "",
+        "SMTP server for email channels: smtp://user:pass@host:587 (STARTTLS), "
+        "smtps://host:465 (TLS), ?security=none for plain. Unset: write .eml files "
+        "to the outbox.",
+    ),
+    SettingSpec(
+        "ALERTS_EMAIL_FROM",
+        "email_from",
+        str,
+        "Sanctions Alerts <alerts@localhost>",
+        "Default From address of digest emails.",
+    ),
+    SettingSpec(
+        "ALERTS_OUTBOX_DIR",
+        "outbox_dir",
+        str,
+        "outbox",
+        "Folder for .eml files when no SMTP server is configured.",
+    ),
+    SettingSpec(
+        "ALERTS_USER_AGENT",
+        "user_agent",
+        str,
+        "",
+        "User-Agent sent to feeds (default: a browser-compatible one naming the project).",
+    ),
+    SettingSpec(
+        "ALERTS_TICK_SECONDS",
+        "tick_seconds",
+        float,
+        10.0,
+        "How often the scheduler asks the database what is due.",
+    ),
+    SettingSpec(
+        "ALERTS_MAX_CONCURRENCY", "max_concurrency", int, 10, "Feeds fetched at once, overall."
+    ),
+    SettingSpec("ALERTS_MAX_PER_HOST", "max_per_host", int, 2, "Feeds fetched at once per host."),
+    SettingSpec(
+        "ALERTS_MAX_FEED_BYTES",
+        "max_feed_bytes",
+        int,
+        10 * 1024 * 1024,
+        "Largest feed body accepted, in bytes.",
+    ),
+    SettingSpec(
+        "ALERTS_FETCH_TIMEOUT",
+        "fetch_timeout",
+        float,
+        30.0,
+        "Seconds to wait for a feed server to answer (connect and each read).",
+    ),
+    SettingSpec(
+        "ALERTS_MAX_DELIVERY_ATTEMPTS",
+        "max_delivery_attempts",
+        int,
+        10,
+        "Attempts before a delivery is given up (marked dead).",
+    ),
+    SettingSpec(
+        "ALERTS_SHUTDOWN_GRACE",
+        "shutdown_grace",
+        float,
+        10.0,
+        "Seconds in-flight work may take to finish after SIGINT/SIGTERM.",
+    ),
+    SettingSpec(
+        "ALERTS_RESOURCES_DIR",
+        "resources_dir",
+        str,
+        "",
+        "Folder holding migrations/ and templates/ when the package is installed "
+        "away from its source tree (the Docker image sets /app).",
+    ),
+    SettingSpec("ALERTS_LOG_LEVEL", "log_level", str, "INFO", "DEBUG, INFO, WARNING or ERROR."),
+    SettingSpec(
+        "ALERTS_LOG_FORMAT",
+        "log_format",
+        str,
+        "text",
+        "text (key=value, one line per event) or json (one JSON object per line).",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Process settings, read from the environment (see `SETTINGS`)."""
+
+    config_path: str = DEFAULT_CONFIG_PATH
+    database_url: str = DEFAULT_DATABASE_URL
+    smtp_url: str = ""
+    email_from: str = "Sanctions Alerts <alerts@localhost>"
+    outbox_dir: str = "outbox"
+    user_agent: str = ""
+    tick_seconds: float = 10.0
+    max_concurrency: int = 10
+    max_per_host: int = 2
+    max_feed_bytes: int = 10 * 1024 * 1024
+    fetch_timeout: float = 30.0
+    max_delivery_attempts: int = 10
+    shutdown_grace: float = 10.0
+    resources_dir: str = ""
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every `ALERTS_*` variable; raises ConfigError naming each bad one."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        problems: list[ConfigProblem] = []
+        for spec in SETTINGS:
+            raw = env.get(spec.env)
+            if raw is None or raw == "":
+                continue
+            try:
+                value: Any = spec.kind(raw)
+            except ValueError:
+                problems.append(
+                    ConfigProblem(
+                        "environment", spec.env, f"{raw!r} is not a valid {spec.kind.__name__}"
+                    )
+                )
+                continue
+            if isinstance(value, int | float) and value <= 0:
+                problems.append(ConfigProblem("environment", spec.env, "must be positive"))
+                continue
+            values[spec.attr] = value
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        level = str(values.get("log_level", "INFO")).upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            problems.append(
+                ConfigProblem(
+                    "environment",
+                    "ALERTS_LOG_LEVEL",
+                    f"{level!r} is not DEBUG, INFO, WARNING or ERROR",
+                )
+            )
+        if values.get("log_format", "text") not in {"text", "json"}:
+            problems.append(
+                ConfigProblem("environment", "ALERTS_LOG_FORMAT", "must be 'text' or 'json'")
+            )
+        if problems:
+            raise ConfigError(problems)
+        return cls(**values)
+
+
+# -- feeds.toml ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The validated contents of a configuration file."""
+
+    path: str
+    feeds: tuple[Feed, ...]
+    watchlists: tuple[Watchlist, ...]
+    channels: tuple[ChannelConfig, ...]
+    subscriptions: tuple[Subscription, ...]
+    timezone: str = "UTC"
+    channel_by_name: dict[str, ChannelConfig] = field(default_factory=dict, compare=False)
+
+    def feed(self, name: str) -> Feed | None:
+        """The feed called `name`, if declared."""
+        return next((f for f in self.feeds if f.name == name), None)
+
+    def subscription(self, name: str) -> Subscription | None:
+        """The subscription called `name`, if declared."""
+        return next((s for s in self.subscriptions if s.name == name), None)
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+_INTERVAL_PART = re.compile(r"(\d+)\s*(d|h|m|s)", re.IGNORECASE)
+_TOP_LEVEL = {"settings", "feeds", "watchlists", "channels", "subscriptions"}
+_KEYS: dict[str, set[str]] = {
+    "settings": {"timezone", "default_interval"},
+    "feeds": {"name", "url", "title", "interval", "enabled"},
+    "watchlists": {"name", "terms", "description"},
+    "channels": {"name", "type", "to", "from", "url", "url_env", "secret_env"},
+    "subscriptions": {"name", "watchlists", "channel", "schedule"},
+}
+
+
+def parse_interval(text: str) -> timedelta:
+    """'30m', '2h', '1h30m', '90s', '1d' -> timedelta; ValueError with the accepted forms."""
+    compact = text.replace(" ", "")
+    parts = _INTERVAL_PART.findall(compact)
+    if not compact or "".join(n + u for n, u in parts).lower() != compact.lower():
+        raise ValueError(f"bad interval {text!r}: use a number and a unit, e.g. '30m', '2h', '1d'")
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    seconds = sum(int(n) * units[u.lower()] for n, u in parts)
+    value = timedelta(seconds=seconds)
+    if value < MIN_INTERVAL or value > MAX_INTERVAL:
+        raise ValueError(f"interval {text!r} must be between 10s and 7d")
+    return value
+
+
+class _Lines:
+    """Find the line of a key in a TOML file (tomllib reports no positions for valid files)."""
+
+    _ARRAY = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]")
+    _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]")
+    _KEY = re.compile(r'^\s*("?)([A-Za-z0-9_-]+)\1\s*=')
+
+    def __init__(self, text: str) -> None:
+        self.where: dict[tuple[str, int, str], int] = {}
+        counts: dict[str, int] = {}
+        table, index = "", 0
+        for number, line in enumerate(text.splitlines(), start=1):
+            if m := self._ARRAY.match(line):
+                table = m.group(1)
+                index = counts.get(table, -1) + 1
+                counts[table] = index
+                self.where[(table, index, "")] = number
+            elif m := self._TABLE.match(line):
+                table, index = m.group(1), 0
+                self.where[(table, 0, "")] = number
+            elif m := self._KEY.match(line):
+                self.where.setdefault((table, index, m.group(2)), number)
+
+    def line(self, table: str, index: int, key: str = "") -> int | None:
+        return self.where.get((table, index, key)) or self.where.get((table, index, ""))
+
+
+class _Checker:
+    """Collects problems with their location instead of stopping at the first."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.lines = _Lines(text)
+        self.problems: list[ConfigProblem] = []
+
+    def add(self, table: str, index: int | None, key: str, message: str, label: str = "") -> None:
+        idx = 0 if index is None else index
+        line = self.lines.line(table, idx, key)
+        where = table if index is None else f"{table}[{index}]"
+        if label:
+            where += f" {label!r}"
+        if key:
+            where += f".{key}"
+        if line is not None:
+            where = f"line {line}, {where}"
+        self.problems.append(ConfigProblem(self.path, where, message))
+
+
+def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a configuration file; raises ConfigError listing every problem."""
+    env = os.environ if environ is None else environ
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [ConfigProblem(name, "file", "not found (set --config or ALERTS_CONFIG)")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(name, "file", f"cannot be read: {exc}")]) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        text_msg = str(exc)
+        where = "syntax"
+        if m := re.search(r"\s*\(at line (\d+), column (\d+)\)", text_msg):
+            where = f"line {m.group(1)}, column {m.group(2)}"
+            text_msg = text_msg[: m.start()]
+        raise ConfigError([ConfigProblem(name, where, f"TOML syntax error: {text_msg}")]) from exc
+    return _validate(name, text, data, env)
+
+
+def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]) -> Config:
+    check = _Checker(name, text)
+    for key in data:
+        if key not in _TOP_LEVEL:
+            check.add(
+                key,
+                None,
+                "",
+                f"unknown section {key!r}; expected one of {', '.join(sorted(_TOP_LEVEL))}",
+            )
+
+    settings = data.get("settings", {})
+    timezone, default_interval = "UTC", timedelta(minutes=30)
+    if not isinstance(settings, dict):
+        check.add("settings", None, "", "must be a table: [settings]")
+        settings = {}
+    _unknown_keys(check, "settings", None, settings)
+    if "timezone" in settings:
+        try:
+            check_zone(str(settings["timezone"]))
+            timezone = str(settings["timezone"])
+        except ScheduleError as exc:
+            check.add("settings", None, "timezone", str(exc))
+    if "default_interval" in settings:
+        try:
+            default_interval = parse_interval(str(settings["default_interval"]))
+        except ValueError as exc:
+            check.add("settings", None, "default_interval", str(exc))
+
+    tables = {
+        t: _tables(check, data, t) for t in ("feeds", "watchlists", "channels", "subscriptions")
+    }
+    for table, raws in tables.items():
+        _unique_names(check, table, [raw.get("name") for raw in raws])
+    feeds = [
+        f
+        for i, raw in enumerate(tables["feeds"])
+        if (f := _feed(check, i, raw, default_interval)) is not None
+    ]
+    watchlists = [
+        w
+        for i, raw in enumerate(tables["watchlists"])
+        if (w := _watchlist(check, i, raw)) is not None
+    ]
+    channels = [
+        c
+        for i, raw in enumerate(tables["channels"])
+        if (c := _channel(check, i, raw, env)) is not None
+    ]
+    watchlist_names = {str(raw.get("name")) for raw in tables["watchlists"]}
+    channel_names = {str(raw.get("name")) for raw in tables["channels"]}
+    subscriptions = [
+        s
+        for i, raw in enumerate(tables["subscriptions"])
+        if (s := _subscription(check, i, raw, watchlist_names, channel_names, timezone)) is not None
+    ]
+    if check.problems:
+        raise ConfigError(check.problems)
+    return Config(
+        path=name,
+        feeds=tuple(feeds),
+        watchlists=tuple(watchlists),
+        channels=tuple(channels),
+        subscriptions=tuple(subscriptions),
+        timezone=timezone,
+        channel_by_name={c.name: c for c in channels},
+    )
+
+
+def _tables(check: _Checker, data: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    raw = data.get(table, [])
+    if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+        check.add(table, None, "", f"must be an array of tables: [[{table}]]")
+        return []
+    return raw
+
+
+def _unknown_keys(check: _Checker, table: str, index: int | None, raw: dict[str, Any]) -> None:
+    for key in raw:
+        if key not in _KEYS[table]:
+            hint = _closest(key, _KEYS[table])
+            label = raw.get("name") if isinstance(raw.get("name"), str) else ""
+            check.add(
+                table,
+                index,
+                key,
+                f"unknown key {key!r}"
+                + (
+                    f"; did you mean {hint!r}?"
+                    if hint
+                    else f"; allowed: {', '.join(sorted(_KEYS[table]))}"
+                ),
+                str(label),
+            )
+
+
+def _closest(word: str, choices: set[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _name(check: _Checker, table: str, index: int, raw: dict[str, Any]) -> str | None:
+    value = raw.get("name")
+    if not isinstance(value, str) or not _NAME.match(value):
+        check.add(
+            table,
+            index,
+            "name",
+            "missing or invalid name: use letters, digits, '.', '_' or '-' (at most 80)",
+        )
+        return None
+    return value
+
+
+def _string(
+    check: _Checker,
+    table: str,
+    index: int,
+    raw: dict[str, Any],
+    key: str,
+    label: str,
+    default: str = "",
+) -> str:
+    value = raw.get(key, default)
+    if not isinstance(value, str):
+        check.add(table, index, key, "must be a string", label)
+        return default
+    return value
+
+
+def _strings(
+    check: _Checker, table: str, index: int, raw: dict[str, Any], key: str, label: str
+) -> list[str]:
+    value = raw.get(key)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(x, str) for x in value):
+        check.add(table, index, key, "must be a non-empty list of strings", label)
+        return []
+    return list(value)
+
+
+def _feed(check: _Checker, i: int, raw: dict[str, Any], default: timedelta) -> Feed | None:
+    _unknown_keys(check, "feeds", i, raw)
+    name = _name(check, "feeds", i, raw)
+    label = name or ""
+    url = _string(check, "feeds", i, raw, "url", label)
+    problem = url_problem(url)
+    if problem:
+        check.add("feeds", i, "url", problem, label)
+    interval = default
+    if "interval" in raw:
+        try:
+            interval = parse_interval(str(raw["interval"]))
+        except ValueError as exc:
+            check.add("feeds", i, "interval", str(exc), label)
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        check.add("feeds", i, "enabled", "must be true or false", label)
+        enabled = True
+    title = _string(check, "feeds", i, raw, "title", label)
+    if name is None or problem:
+        return None
+    return Feed(name=name, url=url, interval=interval, title=title or name, enabled=enabled)
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` is not a usable http(s) URL, or None."""
+    if not url:
+        return "missing url"
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"}:
+        return f"bad URL {url!r}: must start with http:// or https://"
+    if not parts.hostname:
+        return f"bad URL {url!r}: no host"
+    try:
+        _ = parts.port
+    except ValueError:
+        return f"bad URL {url!r}: invalid port"
+    return None
+
+
+def _watchlist(check: _Checker, i: int, raw: dict[str, Any]) -> Watchlist | None:
+    _unknown_keys(check, "watchlists", i, raw)
+    name = _name(check, "watchlists", i, raw)
+    terms = _strings(check, "watchlists", i, raw, "terms", name or "")
+    bad = False
+    for term in terms:
+        if problem := term_problem(term):
+            check.add("watchlists", i, "terms", f"term {term!r}: {problem}", name or "")
+            bad = True
+    if name is None or not terms or bad:
+        return None
+    return Watchlist(name=name, terms=tuple(terms))
+
+
+def _channel(
+    check: _Checker, i: int, raw: dict[str, Any], env: Mapping[str, str]
+) -> ChannelConfig | None:
+    _unknown_keys(check, "channels", i, raw)
+    name = _name(check, "channels", i, raw)
+    label = name or ""
+    kind_raw = raw.get("type")
+    try:
+        kind = ChannelKind(str(kind_raw))
+    except ValueError:
+        check.add(
+            "channels",
+            i,
+            "type",
+            f"unknown channel type {kind_raw!r}; use {', '.join(k.value for k in ChannelKind)}",
+            label,
+        )
+        return None
+    ok = name is not None
+    to: list[str] = []
+    url = secret = ""
+    if kind is ChannelKind.EMAIL:
+        to = _strings(check, "channels", i, raw, "to", label)
+        for address in to:
+            if "@" not in parseaddr(address)[1]:
+                check.add("channels", i, "to", f"{address!r} is not an email address", label)
+                ok = False
+        ok = ok and bool(to)
+    else:
+        url = _secret(check, i, raw, "url", env, label)
+        problem = url_problem(url) if url else None
+        if problem:
+            check.add("channels", i, "url", problem, label)
+        if not url and "url" not in raw and "url_env" not in raw:
+            check.add(
+                "channels",
+                i,
+                "url_env",
+                f"a {kind.value} channel needs url_env "
+                "(the environment variable holding its URL) or url",
+                label,
+            )
+        ok = ok and bool(url) and not problem
+        if "secret_env" in raw:
+            secret = _secret(check, i, raw, "secret", env, label)
+    sender = _string(check, "channels", i, raw, "from", label)
+    if not ok or name is None:
+        return None
+    return ChannelConfig(name=name, kind=kind, to=tuple(to), sender=sender, url=url, secret=secret)
+
+
+def _secret(
+    check: _Checker, i: int, raw: dict[str, Any], key: str, env: Mapping[str, str], label: str
+) -> str:
+    """A secret is read from the variable named by `<key>_env`, or given inline as `<key>`."""
+    env_key = f"{key}_env"
+    if env_key in raw:
+        var = raw[env_key]
+        if not isinstance(var, str) or not var:
+            check.add("channels", i, env_key, "must name an environment variable", label)
+            return ""
+        value = env.get(var, "")
+        if not value:
+            check.add("channels", i, env_key, f"environment variable {var} is not set", label)
+        return value
+    value = raw.get(key, "")
+    return value if isinstance(value, str) else ""
+
+
+def _subscription(
+    check: _Checker,
+    i: int,
+    raw: dict[str, Any],
+    watchlists: set[str],
+    channels: set[str],
+    timezone: str,
+) -> Subscription | None:
+    _unknown_keys(check, "subscriptions", i, raw)
+    name = _name(check, "subscriptions", i, raw)
+    label = name or ""
+    follows = _strings(check, "subscriptions", i, raw, "watchlists", label)
+    ok = name is not None and bool(follows)
+    for w in follows:
+        if w not in watchlists:
+            check.add("subscriptions", i, "watchlists", f"no watchlist named {w!r}", label)
+            ok = False
+    channel = _string(check, "subscriptions", i, raw, "channel", label)
+    if channel not in channels:
+        check.add("subscriptions", i, "channel", f"no channel named {channel!r}", label)
+        ok = False
+    schedule = _string(check, "subscriptions", i, raw, "schedule", label, "immediate")
+    try:
+        parse_schedule(schedule, timezone)
+    except ScheduleError as exc:
+        check.add("subscriptions", i, "schedule", str(exc), label)
+        ok = False
+    if not ok or name is None:
+        return None
+    return Subscription(name=name, watchlists=tuple(follows), channel=channel, schedule=schedule)
+
+
+def _unique_names(check: _Checker, table: str, names: list[object]) -> None:
+    seen: set[object] = set()
+    for index, name in enumerate(names):
+        if name is not None and name in seen:
+            check.add(table, index, "name", f"duplicate name {name!r}")
+        seen.add(name)
+
+
+def resolve_config_path(option: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """--config, else ALERTS_CONFIG, else ./feeds.toml."""
+    env = os.environ if environ is None else environ
+    return option or env.get("ALERTS_CONFIG") or DEFAULT_CONFIG_PATH

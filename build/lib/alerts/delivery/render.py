@@ -1,0 +1,184 @@
+"""Render a digest as plain text and as HTML with the Jinja2 templates in `templates/`.
+
+Templates get a prepared view (strings only) rather than domain objects, so formatting
+rules (time zones, highlighting, which links are safe) live here and are tested once.
+HTML autoescaping is on; the only markup we add ourselves is `<mark>` around matched words,
+built with `markupsafe` so that everything else in a snippet stays escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from alerts import resources
+from alerts.delivery.digest import digest_subject
+from alerts.domain import Digest, DigestEntry
+
+TEXT_TEMPLATE = "digest.txt.j2"
+HTML_TEMPLATE = "digest.html.j2"
+# Plain-text highlight markers (Markdown-style bold reads fine in any mail client).
+TEXT_MARK = ("**", "**")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def make_environment(templates_dir: Path | None = None) -> Environment:
+    """A strict environment over `templates_dir` (default: the repo's `templates/`)."""
+    return Environment(
+        loader=FileSystemLoader(templates_dir or resources.templates_dir()),
+        # Templates are named *.html.j2 / *.txt.j2: escape the HTML ones only.
+        autoescape=select_autoescape(("html", "html.j2"), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+_default_env: Environment | None = None
+
+
+def _env(templates_dir: Path | None) -> Environment:
+    global _default_env
+    if templates_dir is not None:
+        return make_environment(templates_dir)
+    if _default_env is None:
+        _default_env = make_environment()
+    return _default_env
+
+
+def render_text(d: Digest, *, templates_dir: Path | None = None) -> str:
+    """The digest as plain text (matched words wrapped in `**`)."""
+    return _env(templates_dir).get_template(TEXT_TEMPLATE).render(digest_view(d, html=False))
+
+
+def render_html(d: Digest, *, templates_dir: Path | None = None) -> str:
+    """The digest as a self-contained HTML document (inline styles, no external assets)."""
+    return _env(templates_dir).get_template(HTML_TEMPLATE).render(digest_view(d, html=True))
+
+
+# -- view ------------------------------------------------------------------------------
+
+
+def digest_view(d: Digest, *, html: bool) -> dict[str, Any]:
+    """The template context. With `html`, snippets are `Markup` with `<mark>` tags."""
+    zone = ZoneInfo(d.timezone)
+    return {
+        "subject": digest_subject(d),
+        "subscription": d.subscription,
+        "created": format_time(d.created_at, zone),
+        "count": d.entry_count,
+        "idempotency_key": d.idempotency_key,
+        "sections": [
+            {
+                "watchlist": s.watchlist,
+                "stories": [_story_view(e, zone, html=html) for e in s.entries],
+            }
+            for s in d.sections
+        ],
+    }
+
+
+def _story_view(e: DigestEntry, zone: ZoneInfo, *, html: bool) -> dict[str, Any]:
+    return {
+        "title": e.title.strip() or "(untitled)",
+        "link": safe_link(e.link),
+        "feed_title": e.feed_title or e.feed,
+        "also_in": list(e.also_in),
+        "published": format_time(e.published, zone) if e.published else "",
+        "matches": [
+            {
+                "watchlist": m.watchlist,
+                "term": m.term,
+                "field": m.field,
+                "snippet": highlight_html(m.snippet, m.term)
+                if html
+                else highlight_text(m.snippet, m.term),
+            }
+            for m in e.matches
+        ],
+    }
+
+
+def format_time(dt: datetime, zone: ZoneInfo) -> str:
+    """E.g. "29 Nov 2026 08:15 GMT"; month names fixed in English whatever the locale."""
+    local = dt.astimezone(zone)
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M} {local:%Z}"
+
+
+def safe_link(link: str | None) -> str | None:
+    """The link if it is http(s); feed-supplied `javascript:` and the like are dropped."""
+    if not link:
+        return None
+    try:
+        scheme = urlsplit(link.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return link.strip() if scheme in ("http", "https") else None
+
+
+# -- highlighting ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A piece of a snippet; `hit` when it is the matched term."""
+
+    text: str
+    hit: bool
+
+
+def highlight_segments(snippet: str, term: str) -> list[Segment]:
+    """Split `snippet` into plain and matched pieces.
+
+    `Match.start/end` are offsets in the whole field, not the snippet, so the term is found
+    again here: case-insensitive, any run of whitespace between words, whole words preferred
+    (falling back to substrings, e.g. for terms the matcher found inside a longer word).
+    """
+    words = term.split()
+    if not words or not snippet:
+        return [Segment(snippet, False)] if snippet else []
+    core = r"\s+".join(re.escape(w) for w in words)
+    found: list[re.Match[str]] = []
+    for pattern in (rf"(?<!\w){core}(?!\w)", core):
+        found = list(re.finditer(pattern, snippet, re.IGNORECASE))
+        if found:
+            break
+    segments: list[Segment] = []
+    pos = 0
+    for m in found:
+        if m.start() > pos:
+            segments.append(Segment(snippet[pos : m.start()], False))
+        segments.append(Segment(m.group(0), True))
+        pos = m.end()
+    if pos < len(snippet):
+        segments.append(Segment(snippet[pos:], False))
+    return segments
+
+
+def highlight_html(snippet: str, term: str) -> Markup:
+    """Escaped snippet with the matched words in `<mark>`; nothing else is left unescaped."""
+    out = Markup("")
+    for seg in highlight_segments(snippet, term):
+        if seg.hit:
+            out += Markup("<mark>%s</mark>") % seg.text  # `%` escapes the argument
+        else:
+            out += escape(seg.text)
+    return out
+
+
+def highlight_text(snippet: str, term: str) -> str:
+    """Snippet with the matched words wrapped in `**`."""
+    start, end = TEXT_MARK
+    return "".join(
+        f"{start}{seg.text}{end}" if seg.hit else seg.text
+        for seg in highlight_segments(snippet, term)
+    )

@@ -1,0 +1,209 @@
+"""Slack incoming-webhook channel: the digest as Block Kit messages.
+
+Safety: Slack only pings or links through `<...>` sequences (`<!channel>`, `<@U123>`,
+`<http://x|text>`), so escaping `&`, `<` and `>` in every piece of feed-supplied text is
+enough to make it inert; a bare "@channel" in plain text does not notify anyone. Links we
+build ourselves are http(s) only, with `|`, `<`, `>` and spaces percent-encoded so a URL
+cannot close or relabel the link.
+
+Limits: at most `max_blocks` blocks per message and `max_text` characters per text object
+(Slack's 50 and 3000); longer digests are split into several messages, each with a header
+and a plain `text` fallback for notifications.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from alerts.delivery.digest import digest_subject
+from alerts.delivery.render import format_time, highlight_segments, safe_link
+from alerts.delivery.webhook import USER_AGENT, encode_body, post_json
+from alerts.domain import Digest, DigestEntry, DigestSection
+from alerts.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+MAX_BLOCKS = 50
+MAX_TEXT = 3000
+MAX_HEADER = 150  # Slack's limit for a header block's plain_text
+MAX_TITLE = 300  # a feed title longer than this is noise, not a headline
+DEFAULT_TIMEOUT = 15.0
+ELLIPSIS = "…"
+_MEMO_KEYS = 256
+
+
+def slack_escape(text: str) -> str:
+    """Escape the three characters Slack treats as control characters in text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_url(url: str) -> str:
+    return (
+        url.replace("&", "&amp;")
+        .replace("<", "%3C")
+        .replace(">", "%3E")
+        .replace("|", "%7C")
+        .replace(" ", "%20")
+    )
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters ending in "…", never inside an escape
+    (`&amp;`) or a link (`<url|title>`): a half link would be shown raw or rejected."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(ELLIPSIS)]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    lt = cut.rfind("<")
+    if lt != -1 and ">" not in cut[lt:]:
+        cut = cut[:lt]
+    return cut + ELLIPSIS
+
+
+def _clip_raw(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def slack_messages(
+    d: Digest, *, max_blocks: int = MAX_BLOCKS, max_text: int = MAX_TEXT
+) -> list[dict[str, Any]]:
+    """The digest as one or more incoming-webhook payloads (see the module docstring)."""
+    if max_blocks < 4:
+        raise ValueError("max_blocks must leave room for a header, a heading and one story")
+    if max_text < 40:
+        raise ValueError("max_text is too small to hold a story")
+    zone = ZoneInfo(d.timezone)
+    room = max_blocks - 1  # every message starts with a header block
+    pages: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    for section in d.sections:
+        started = False  # has this section begun in an earlier or the current page?
+        heading_here = False
+        for entry in section.entries:
+            story = _story_blocks(entry, zone, max_text)
+            if len(current) + len(story) + (0 if heading_here else 1) > room:
+                pages.append(current)
+                current, heading_here = [], False
+            if not heading_here:
+                current.append(_heading(section, continued=started, max_text=max_text))
+                heading_here = True
+            current.extend(story)
+            started = True
+    if current or not pages:
+        pages.append(current)
+
+    subject = digest_subject(d)
+    messages: list[dict[str, Any]] = []
+    for i, blocks in enumerate(pages, 1):
+        title = subject if len(pages) == 1 else f"{subject} ({i}/{len(pages)})"
+        header = {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _clip_raw(title, MAX_HEADER), "emoji": False},
+        }
+        messages.append(
+            {
+                "text": truncate(slack_escape(title), max_text),
+                "blocks": [header, *blocks],
+                # 120 link previews would bury the digest.
+                "unfurl_links": False,
+                "unfurl_media": False,
+            }
+        )
+    return messages
+
+
+def _heading(section: DigestSection, *, continued: bool, max_text: int) -> dict[str, Any]:
+    name = slack_escape(section.watchlist)
+    suffix = " (continued)" if continued else f" ({len(section.entries)})"
+    return _mrkdwn_section(truncate(f"*{name}*{suffix}", max_text))
+
+
+def _mrkdwn_section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _story_blocks(e: DigestEntry, zone: ZoneInfo, max_text: int) -> list[dict[str, Any]]:
+    title = slack_escape(_clip_raw(e.title.strip() or "(untitled)", MAX_TITLE))
+    link = safe_link(e.link)
+    headline = f"*<{_slack_url(link)}|{title}>*" if link else f"*{title}*"
+
+    source = slack_escape(e.feed_title or e.feed or "unknown source")
+    if e.also_in:
+        source += " · also in: " + slack_escape(", ".join(e.also_in))
+    if e.published:
+        source += " · " + format_time(e.published, zone)
+    elements = [{"type": "mrkdwn", "text": truncate(source, max_text)}]
+
+    lines = []
+    for m in e.matches:
+        snippet = "".join(
+            f"*{slack_escape(seg.text)}*" if seg.hit else slack_escape(seg.text)
+            for seg in highlight_segments(m.snippet, m.term)
+        )
+        lines.append(f"_{slack_escape(m.term)}_ ({slack_escape(m.field)}): {snippet}")
+    if lines:
+        elements.append({"type": "mrkdwn", "text": truncate("\n".join(lines), max_text)})
+    return [
+        # A headline cut by the limit loses its link rather than keeping half of one.
+        _mrkdwn_section(truncate(headline, max_text)),
+        {"type": "context", "elements": elements},
+    ]
+
+
+class SlackChannel:
+    """Posts digests to a Slack incoming webhook (`url` is a secret: never logged)."""
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        client: httpx.AsyncClient | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.name = name
+        self._url = url
+        self._timeout = timeout
+        self._own_client = client is None
+        self._client = client or httpx.AsyncClient(timeout=timeout)
+        # Messages already accepted per idempotency key: when message 3 of 5 fails, the
+        # retry (same digest, same split) resumes at 3 instead of reposting 1 and 2.
+        # In memory only; after a restart a retry may repeat messages.
+        self._accepted: OrderedDict[str, int] = OrderedDict()
+
+    async def send(self, digest: Digest) -> None:
+        try:
+            messages = slack_messages(digest)
+        except Exception as exc:  # the Channel contract: never anything but DeliveryError
+            log.exception("cannot build Slack messages for %s", digest.idempotency_key)
+            raise DeliveryError(self.name, f"cannot build messages: {exc}") from exc
+        key = digest.idempotency_key
+        done = self._accepted.get(key, 0)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "Idempotency-Key": key,  # ignored by Slack, harmless, useful behind a proxy
+        }
+        for index in range(done, len(messages)):
+            body = encode_body(messages[index])
+            await post_json(
+                self._client, self.name, self._url, body, headers, request_timeout=self._timeout
+            )
+            self._remember(key, index + 1)
+        self._accepted.pop(key, None)
+
+    def _remember(self, key: str, count: int) -> None:
+        self._accepted[key] = count
+        self._accepted.move_to_end(key)
+        while len(self._accepted) > _MEMO_KEYS:
+            self._accepted.popitem(last=False)
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self._client.aclose()

@@ -1,0 +1,204 @@
+"""Plain typed records shared by every layer of the pipeline.
+
+No I/O and no third-party imports here: sources produce `Item`s, dedup gives them an
+`Identity`, matching produces `Match`es, delivery builds a `Digest`, and the store keeps
+all of them. Every datetime is timezone-aware UTC; local zones appear only when rendering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+
+class ChannelKind(StrEnum):
+    """Where a digest goes."""
+
+    EMAIL = "email"
+    SLACK = "slack"
+    WEBHOOK = "webhook"
+
+
+class DeliveryStatus(StrEnum):
+    """Life of one delivery row: written `pending` before sending, marked after."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"  # gave up after the maximum number of attempts
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A feed as declared in `feeds.toml`."""
+
+    name: str
+    url: str
+    interval: timedelta
+    title: str = ""
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the store knows about a feed between polls."""
+
+    name: str
+    url: str  # current URL: a permanent redirect replaces the configured one
+    title: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    last_success_at: datetime | None = None
+    last_error_at: datetime | None = None
+    last_error: str | None = None
+    error_count: int = 0
+    next_poll_at: datetime | None = None
+    item_count: int = 0
+    interval: timedelta = timedelta(minutes=30)
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One entry of a feed, parsed and cleaned, not yet stored."""
+
+    feed: str
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str  # plain text, used for matching and snippets
+    summary_html: str = ""  # sanitised HTML, used for display only
+    published: datetime | None = None
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """How an item is recognised again.
+
+    `key` is unique within its feed (guid, else canonical link, else content hash);
+    `story_key` is shared by the same story in any feed (canonical link, else content hash).
+    """
+
+    key: str
+    story_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Watchlist:
+    """A named list of terms; a term is a word or a phrase."""
+
+    name: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Why an item matched: which term, in which field, with the text around it."""
+
+    watchlist: str
+    term: str
+    field: str  # "title" | "summary"
+    start: int  # character offsets of the matched text within the field
+    end: int
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item ready to be stored: its identity and the matches found in it."""
+
+    item: Item
+    identity: Identity
+    matches: tuple[Match, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConfig:
+    """A destination. Secrets are resolved from the environment when config is loaded."""
+
+    name: str
+    kind: ChannelKind
+    to: tuple[str, ...] = ()  # email recipients
+    sender: str = ""  # email From; defaults to settings when empty
+    url: str = ""  # slack / webhook URL (from `url_env`)
+    secret: str = ""  # webhook HMAC secret (from `secret_env`), optional
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """Ties watchlists to a channel and a schedule (see `alerts.delivery.schedule`)."""
+
+    name: str
+    watchlists: tuple[str, ...]
+    channel: str
+    schedule: str = "immediate"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """A queued alert for one subscription, loaded from the store for digest building."""
+
+    queue_id: int
+    item_id: int
+    feed: str
+    feed_title: str
+    title: str
+    link: str | None
+    summary: str
+    published: datetime | None
+    fetched_at: datetime
+    matches: tuple[Match, ...]
+    also_in: tuple[str, ...] = ()  # titles of other feeds that carried the same story
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    """One story in a digest."""
+
+    item_id: int
+    title: str
+    link: str | None
+    feed: str
+    feed_title: str
+    published: datetime | None
+    matches: tuple[Match, ...]
+    also_in: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSection:
+    """The stories of one watchlist, newest first."""
+
+    watchlist: str
+    entries: tuple[DigestEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What one delivery sends. Serialised into the delivery row so a retry sends the same."""
+
+    subscription: str
+    idempotency_key: str
+    created_at: datetime
+    sections: tuple[DigestSection, ...]
+    timezone: str = "UTC"
+
+    @property
+    def entry_count(self) -> int:
+        return sum(len(s.entries) for s in self.sections)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    """A delivery that has not been confirmed sent yet."""
+
+    id: int
+    subscription: str
+    channel: str
+    payload: dict[str, Any]  # the digest as JSON (see alerts.delivery.digest)
+    attempts: int
+    created_at: datetime
+    last_error: str | None = None

@@ -1,0 +1,235 @@
+"""The ORM mapping of the schema. Alembic migrations create it; these classes only describe it.
+
+Invariants the database enforces itself (so that no code path or restart can break them):
+- a feed never stores the same entry twice: UNIQUE(items.feed_id, items.key);
+- a subscription never gets the same story twice, across feeds and restarts:
+  UNIQUE(alert_queue.subscription_id, alert_queue.story_key);
+- a delivery is written once per idempotency key, and once per digest.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Deterministic constraint names: the migrations spell them out, and SQLite batch
+# migrations can only alter constraints that have a name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DELIVERY_STATUSES = ("pending", "sent", "dead")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC; always read back as aware UTC.
+
+    PostgreSQL keeps `timestamptz`; SQLite has no time zones, so the value is stored as naive
+    UTC text, which still sorts and compares correctly. Naive datetimes are refused: guessing
+    their zone is how alerts end up hours early or late.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} refused: use an aware UTC time")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the shared metadata and naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class FeedRow(Base):
+    """A configured feed and its polling state."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    url: Mapped[str] = mapped_column(Text)  # current URL (a permanent redirect replaces it)
+    config_url: Mapped[str] = mapped_column(Text)  # as configured: detects config changes
+    title: Mapped[str] = mapped_column(Text)
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_count: Mapped[int] = mapped_column(Integer)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # due_feeds(): enabled feeds by next poll time.
+    __table_args__ = (Index(None, "enabled", "next_poll_at"),)
+
+
+class ItemRow(Base):
+    """One stored feed entry."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id"))
+    key: Mapped[str] = mapped_column(Text)
+    story_key: Mapped[str] = mapped_column(Text, index=True)  # also_in look-ups
+    guid: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    summary_html: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    authors: Mapped[list[str]] = mapped_column(JSON)
+    tags: Mapped[list[str]] = mapped_column(JSON)
+
+    # The unique index also serves known_keys() and per-feed listings (feed_id first).
+    __table_args__ = (UniqueConstraint("feed_id", "key"),)
+
+
+class WatchlistRow(Base):
+    """A named list of terms."""
+
+    __tablename__ = "watchlists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    terms: Mapped[list[str]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+
+
+class MatchRow(Base):
+    """Why an item matched a watchlist."""
+
+    __tablename__ = "matches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id"), index=True)
+    term: Mapped[str] = mapped_column(Text)
+    field: Mapped[str] = mapped_column(String(20))
+    # "start"/"end" are SQL keywords; *_offset keeps hand-written SQL painless.
+    start_offset: Mapped[int] = mapped_column(Integer)
+    end_offset: Mapped[int] = mapped_column(Integer)
+    snippet: Mapped[str] = mapped_column(Text)
+
+
+class ChannelRow(Base):
+    """A destination's name and kind. Secrets are never stored."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+class SubscriptionRow(Base):
+    """Watchlists -> channel on a schedule, with its digest timing."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The channel by name, not FK: channels come and go with the config, history stays.
+    channel: Mapped[str] = mapped_column(String(200))
+    watchlists: Mapped[list[str]] = mapped_column(JSON)
+    schedule: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    next_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DigestRow(Base):
+    """What one delivery sends, frozen as JSON so a retry sends exactly the same."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    entry_count: Mapped[int] = mapped_column(Integer)
+
+
+class AlertQueueRow(Base):
+    """A story waiting for (or already taken into) a subscription's digest."""
+
+    __tablename__ = "alert_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    story_key: Mapped[str] = mapped_column(Text)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"), index=True)
+
+    __table_args__ = (
+        # The guarantee: one story reaches a subscription at most once.
+        UniqueConstraint("subscription_id", "story_key"),
+        # Pending entries / counts: subscription_id = ? AND digest_id IS NULL.
+        Index(None, "subscription_id", "digest_id"),
+    )
+
+
+class DeliveryRow(Base):
+    """One attempt-tracked send of a digest to a channel."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),
+        # pending_deliveries(): status = 'pending' AND next_attempt_at <= now.
+        Index(None, "status", "next_attempt_at"),
+    )

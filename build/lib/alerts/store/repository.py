@@ -1,0 +1,858 @@
+"""The store's contract: every method takes and returns domain objects.
+
+Each public method is one transaction: it commits everything or nothing, and raises
+`StoreError` (with the cause chained) when the database fails. Naive datetimes are a
+programming error and raise `ValueError`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
+from sqlalchemy.orm import Session
+
+from alerts.domain import (
+    ChannelConfig,
+    DeliveryStatus,
+    Feed,
+    FeedState,
+    Match,
+    NewItem,
+    PendingDelivery,
+    PendingEntry,
+    Subscription,
+    Watchlist,
+)
+from alerts.errors import StoreError
+from alerts.store.engine import SQLITE_BEGIN_OPTION
+from alerts.store.models import (
+    AlertQueueRow,
+    Base,
+    ChannelRow,
+    DeliveryRow,
+    DigestRow,
+    FeedRow,
+    ItemRow,
+    MatchRow,
+    SubscriptionRow,
+    WatchlistRow,
+)
+
+# Keeps IN (...) lists well below SQLite's and PostgreSQL's bound-parameter limits.
+_CHUNK = 500
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """What `record_poll` wrote."""
+
+    new_items: int
+    queued: int  # alerts queued for subscriptions (after cross-feed dedup)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionState:
+    """A subscription with its scheduling state."""
+
+    subscription: Subscription
+    next_digest_at: datetime | None
+    last_digest_at: datetime | None
+    pending: int  # queued alerts not yet in a digest
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """A delivery as listed by the CLI (any status)."""
+
+    id: int
+    subscription: str
+    channel: str
+    status: DeliveryStatus
+    attempts: int
+    idempotency_key: str
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+    entry_count: int
+    item_ids: tuple[int, ...]  # the items whose queue rows this delivery's digest took
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """A stored item as listed by the CLI and tests."""
+
+    id: int
+    feed: str
+    key: str
+    story_key: str
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str
+    published_at: datetime | None
+    fetched_at: datetime
+    authors: tuple[str, ...]
+    tags: tuple[str, ...]
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedAlert:
+    """One alert_queue row: a story for a subscription, in a digest or still pending."""
+
+    id: int
+    subscription: str
+    item_id: int
+    story_key: str
+    queued_at: datetime
+    digest_id: int | None
+
+
+class StaleQueueError(StoreError):
+    """`create_delivery` was given queue rows that are gone or already in another digest.
+
+    Nothing was written; rebuild the digest from `pending_entries`.
+    """
+
+
+def _chunks(values: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class Store:
+    """Repository over the SQLAlchemy engine. Thread-safe: it holds no session between calls."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    # -- plumbing --------------------------------------------------------------------
+    @contextmanager
+    def _transaction(self, what: str, *, write: bool = True) -> Iterator[Session]:
+        """One session in one transaction; database errors become StoreError."""
+        try:
+            with self._engine.connect() as connection:
+                if write:
+                    connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+                with (
+                    Session(bind=connection, expire_on_commit=False) as session,
+                    session.begin(),
+                ):
+                    yield session
+        except StatementError as exc:
+            # A bad value (naive datetime) is the caller's bug, not a database failure.
+            if not isinstance(exc, DBAPIError) and isinstance(exc.orig, ValueError | TypeError):
+                raise exc.orig from exc
+            raise StoreError(f"could not {what}: {_describe(exc)}") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not {what}: {_describe(exc)}") from exc
+
+    def _insert(self, model: type[Base]) -> Any:
+        """A dialect INSERT, so `on_conflict_do_nothing` is available on both databases."""
+        if self._dialect == "postgresql":
+            return postgresql.insert(model)
+        if self._dialect == "sqlite":
+            return sqlite.insert(model)
+        raise StoreError(f"unsupported database dialect {self._dialect!r}")
+
+    @staticmethod
+    def _feed(session: Session, name: str, *, lock: bool = False) -> FeedRow:
+        stmt = select(FeedRow).where(FeedRow.name == name)
+        if lock:
+            stmt = stmt.with_for_update()  # ignored by SQLite, where BEGIN IMMEDIATE serialises
+        row = session.scalars(stmt).one_or_none()
+        if row is None:
+            raise StoreError(f"unknown feed {name!r} (not in the synced configuration)")
+        return row
+
+    @staticmethod
+    def _subscription(session: Session, name: str) -> SubscriptionRow:
+        stmt = select(SubscriptionRow).where(SubscriptionRow.name == name)
+        row = session.scalars(stmt).one_or_none()
+        if row is None:
+            raise StoreError(f"unknown subscription {name!r} (not in the synced configuration)")
+        return row
+
+    # -- configuration -------------------------------------------------------------
+    def sync_config(
+        self,
+        feeds: Sequence[Feed],
+        watchlists: Sequence[Watchlist],
+        channels: Sequence[ChannelConfig],
+        subscriptions: Sequence[Subscription],
+        now: datetime,
+    ) -> None:
+        """Upsert the configuration by name; what left the config is disabled, never deleted."""
+        with self._transaction("sync the configuration") as session:
+            self._sync_feeds(session, feeds, now)
+            self._sync_watchlists(session, watchlists)
+            self._sync_channels(session, channels)
+            self._sync_subscriptions(session, subscriptions)
+
+    @staticmethod
+    def _sync_feeds(session: Session, feeds: Sequence[Feed], now: datetime) -> None:
+        existing = {row.name: row for row in session.scalars(select(FeedRow))}
+        for feed in feeds:
+            interval = int(feed.interval.total_seconds())
+            row = existing.pop(feed.name, None)
+            if row is None:
+                session.add(
+                    FeedRow(
+                        name=feed.name,
+                        url=feed.url,
+                        config_url=feed.url,
+                        title=feed.title,
+                        interval_seconds=interval,
+                        enabled=feed.enabled,
+                        error_count=0,
+                        next_poll_at=now,
+                        created_at=now,
+                    )
+                )
+                continue
+            if row.config_url != feed.url:
+                # A new address: forget the redirect target and the old server's validators.
+                row.url = row.config_url = feed.url
+                row.etag = row.last_modified = None
+            if row.interval_seconds != interval:
+                row.interval_seconds = interval
+                latest = now + timedelta(seconds=interval)
+                if row.next_poll_at is not None and row.next_poll_at > latest:
+                    row.next_poll_at = latest
+            row.title = feed.title
+            row.enabled = feed.enabled
+        for row in existing.values():
+            row.enabled = False
+
+    @staticmethod
+    def _sync_watchlists(session: Session, watchlists: Sequence[Watchlist]) -> None:
+        existing = {row.name: row for row in session.scalars(select(WatchlistRow))}
+        for watchlist in watchlists:
+            row = existing.pop(watchlist.name, None)
+            if row is None:
+                session.add(
+                    WatchlistRow(name=watchlist.name, terms=list(watchlist.terms), enabled=True)
+                )
+            else:
+                row.terms = list(watchlist.terms)
+                row.enabled = True
+        for row in existing.values():
+            row.enabled = False
+
+    @staticmethod
+    def _sync_channels(session: Session, channels: Sequence[ChannelConfig]) -> None:
+        # Channels have no history of their own (deliveries keep the name), so no flag.
+        existing = {row.name: row for row in session.scalars(select(ChannelRow))}
+        for channel in channels:
+            row = existing.get(channel.name)
+            if row is None:
+                session.add(ChannelRow(name=channel.name, kind=str(channel.kind)))
+            else:
+                row.kind = str(channel.kind)
+
+    @staticmethod
+    def _sync_subscriptions(session: Session, subscriptions: Sequence[Subscription]) -> None:
+        existing = {row.name: row for row in session.scalars(select(SubscriptionRow))}
+        for sub in subscriptions:
+            row = existing.pop(sub.name, None)
+            if row is None:
+                # next_digest_at stays NULL: the scheduler computes it (set_next_digest).
+                session.add(
+                    SubscriptionRow(
+                        name=sub.name,
+                        channel=sub.channel,
+                        watchlists=list(sub.watchlists),
+                        schedule=sub.schedule,
+                        enabled=True,
+                    )
+                )
+                continue
+            if row.schedule != sub.schedule:
+                row.schedule = sub.schedule
+                row.next_digest_at = None
+            row.channel = sub.channel
+            row.watchlists = list(sub.watchlists)
+            row.enabled = True
+        for row in existing.values():
+            row.enabled = False
+
+    # -- feeds ---------------------------------------------------------------------
+    def feed_states(self) -> list[FeedState]:
+        """Every feed, enabled or not, by name, with its stored item count."""
+        with self._transaction("list feeds", write=False) as session:
+            return self._feed_states(session, due=None)
+
+    def due_feeds(self, now: datetime) -> list[FeedState]:
+        """Enabled feeds whose next poll is due (or never set), most overdue first."""
+        with self._transaction("list due feeds", write=False) as session:
+            return self._feed_states(session, due=now)
+
+    @staticmethod
+    def _feed_states(session: Session, *, due: datetime | None) -> list[FeedState]:
+        stmt = select(FeedRow).order_by(FeedRow.name)
+        if due is not None:
+            stmt = (
+                select(FeedRow)
+                .where(FeedRow.enabled.is_(True))
+                .where(FeedRow.next_poll_at.is_(None) | (FeedRow.next_poll_at <= due))
+                .order_by(FeedRow.next_poll_at.asc().nulls_first(), FeedRow.name)
+            )
+        rows = list(session.scalars(stmt))
+        counts: dict[int, int] = {}
+        if rows:
+            count_stmt = select(ItemRow.feed_id, func.count()).group_by(ItemRow.feed_id)
+            counts = {feed_id: n for feed_id, n in session.execute(count_stmt)}
+        return [
+            FeedState(
+                name=row.name,
+                url=row.url,
+                title=row.title,
+                etag=row.etag,
+                last_modified=row.last_modified,
+                last_success_at=row.last_success_at,
+                last_error_at=row.last_error_at,
+                last_error=row.last_error,
+                error_count=row.error_count,
+                next_poll_at=row.next_poll_at,
+                item_count=counts.get(row.id, 0),
+                interval=timedelta(seconds=row.interval_seconds),
+                enabled=row.enabled,
+            )
+            for row in rows
+        ]
+
+    def known_keys(self, feed: str, keys: Sequence[str]) -> set[str]:
+        """The subset of `keys` already stored for `feed`."""
+        with self._transaction(f"look up known items of feed {feed!r}", write=False) as session:
+            return self._known_keys(session, self._feed(session, feed).id, keys)
+
+    @staticmethod
+    def _known_keys(session: Session, feed_id: int, keys: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(keys))):
+            stmt = select(ItemRow.key).where(ItemRow.feed_id == feed_id, ItemRow.key.in_(chunk))
+            found.update(session.scalars(stmt))
+        return found
+
+    def record_poll(
+        self,
+        feed: str,
+        *,
+        now: datetime,
+        next_poll_at: datetime,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        items: Sequence[NewItem],
+    ) -> PollOutcome:
+        """Store a successful poll: new items, their matches, and queued alerts.
+
+        Items already stored for the feed (and repeats within `items`) are skipped. Each new
+        matching item is queued for every enabled subscription following one of the matched
+        watchlists, unless that subscription already has the story (from any feed).
+        The previous `last_error` text is kept for the feed list; `error_count` says health.
+        """
+        with self._transaction(f"record the poll of feed {feed!r}") as session:
+            # Row lock (PostgreSQL): two pollers of one feed take turns instead of deadlocking.
+            row = self._feed(session, feed, lock=True)
+            batch: dict[str, NewItem] = {}
+            for new in items:
+                batch.setdefault(new.identity.key, new)  # a feed may repeat a guid
+            for key in self._known_keys(session, row.id, batch):
+                del batch[key]
+
+            watchlist_ids = self._watchlist_ids(session, batch.values())
+            subscriptions = [
+                (sub.id, set(sub.watchlists))
+                for sub in session.scalars(
+                    select(SubscriptionRow).where(SubscriptionRow.enabled.is_(True))
+                )
+            ]
+            new_items = queued = 0
+            to_queue: list[tuple[int, str, int, int]] = []  # (subscription, story, order, item)
+            for order, new in enumerate(batch.values()):
+                item_id = self._insert_item(session, row.id, new, now)
+                if item_id is None:  # a concurrent poll stored it first
+                    continue
+                new_items += 1
+                if not new.matches:
+                    continue
+                session.execute(
+                    self._insert(MatchRow),
+                    [
+                        {
+                            "item_id": item_id,
+                            "watchlist_id": watchlist_ids[m.watchlist],
+                            "term": m.term,
+                            "field": m.field,
+                            "start_offset": m.start,
+                            "end_offset": m.end,
+                            "snippet": m.snippet,
+                        }
+                        for m in new.matches
+                    ],
+                )
+                matched = {m.watchlist for m in new.matches}
+                to_queue.extend(
+                    (sub_id, new.identity.story_key, order, item_id)
+                    for sub_id, followed in subscriptions
+                    if followed & matched
+                )
+            # Key order: polls of different feeds carrying the same stories wait for each
+            # other on PostgreSQL instead of deadlocking. Equal keys: first item in the feed wins.
+            for sub_id, story_key, _, item_id in sorted(to_queue):
+                queued += self._enqueue(session, sub_id, item_id, story_key, now)
+
+            row.error_count = 0
+            row.last_success_at = now
+            row.etag = etag
+            row.last_modified = last_modified
+            row.url = url
+            row.next_poll_at = next_poll_at
+            return PollOutcome(new_items=new_items, queued=queued)
+
+    @staticmethod
+    def _watchlist_ids(session: Session, items: Iterable[NewItem]) -> dict[str, int]:
+        names = {m.watchlist for new in items for m in new.matches}
+        if not names:
+            return {}
+        stmt = select(WatchlistRow.name, WatchlistRow.id).where(WatchlistRow.name.in_(names))
+        ids = {name: id_ for name, id_ in session.execute(stmt)}
+        missing = names - ids.keys()
+        if missing:
+            raise StoreError(f"matches name unknown watchlists: {', '.join(sorted(missing))}")
+        return ids
+
+    def _insert_item(
+        self, session: Session, feed_id: int, new: NewItem, now: datetime
+    ) -> int | None:
+        item = new.item
+        stmt = (
+            self._insert(ItemRow)
+            .values(
+                feed_id=feed_id,
+                key=new.identity.key,
+                story_key=new.identity.story_key,
+                guid=item.guid,
+                link=item.link,
+                title=item.title,
+                summary=item.summary,
+                summary_html=item.summary_html,
+                published_at=item.published,
+                fetched_at=now,
+                authors=list(item.authors),
+                tags=list(item.tags),
+            )
+            .on_conflict_do_nothing(index_elements=["feed_id", "key"])
+            .returning(ItemRow.id)
+        )
+        item_id: int | None = session.execute(stmt).scalar_one_or_none()
+        return item_id
+
+    def _enqueue(
+        self, session: Session, subscription_id: int, item_id: int, story_key: str, now: datetime
+    ) -> int:
+        """Queue the story for the subscription; 0 when it already has it (the unique key)."""
+        stmt = (
+            self._insert(AlertQueueRow)
+            .values(
+                subscription_id=subscription_id,
+                item_id=item_id,
+                story_key=story_key,
+                queued_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["subscription_id", "story_key"])
+            .returning(AlertQueueRow.id)
+        )
+        return 0 if session.execute(stmt).scalar_one_or_none() is None else 1
+
+    def record_not_modified(self, feed: str, *, now: datetime, next_poll_at: datetime) -> None:
+        """The server said 304: the feed is healthy and unchanged."""
+        with self._transaction(f"record the poll of feed {feed!r}") as session:
+            row = self._feed(session, feed)
+            row.last_success_at = now
+            row.error_count = 0
+            row.next_poll_at = next_poll_at
+
+    def record_feed_error(
+        self, feed: str, *, now: datetime, error: str, next_poll_at: datetime
+    ) -> None:
+        """A poll failed: count it and schedule the retry. Stored items are untouched."""
+        with self._transaction(f"record the error of feed {feed!r}") as session:
+            row = self._feed(session, feed)
+            row.error_count = FeedRow.error_count + 1  # in SQL: safe against a parallel update
+            row.last_error = error
+            row.last_error_at = now
+            row.next_poll_at = next_poll_at
+
+    # -- digests and deliveries ----------------------------------------------------
+    def subscription_states(self) -> list[SubscriptionState]:
+        """Enabled subscriptions by name, with their digest timing and pending count."""
+        pending = (
+            select(AlertQueueRow.subscription_id, func.count().label("n"))
+            .where(AlertQueueRow.digest_id.is_(None))
+            .group_by(AlertQueueRow.subscription_id)
+            .subquery()
+        )
+        stmt = (
+            select(SubscriptionRow, func.coalesce(pending.c.n, 0))
+            .outerjoin(pending, pending.c.subscription_id == SubscriptionRow.id)
+            .where(SubscriptionRow.enabled.is_(True))
+            .order_by(SubscriptionRow.name)
+        )
+        with self._transaction("list subscriptions", write=False) as session:
+            return [
+                SubscriptionState(
+                    subscription=_subscription(row),
+                    next_digest_at=row.next_digest_at,
+                    last_digest_at=row.last_digest_at,
+                    pending=int(count),
+                )
+                for row, count in session.execute(stmt)
+            ]
+
+    def pending_entries(self, subscription: str) -> list[PendingEntry]:
+        """Queued alerts not yet in a digest, newest first (published, else fetched)."""
+        what = f"load pending alerts of subscription {subscription!r}"
+        with self._transaction(what, write=False) as session:
+            sub = self._subscription(session, subscription)
+            stmt = (
+                select(AlertQueueRow.id, ItemRow, FeedRow.name, FeedRow.title)
+                .join(ItemRow, ItemRow.id == AlertQueueRow.item_id)
+                .join(FeedRow, FeedRow.id == ItemRow.feed_id)
+                .where(AlertQueueRow.subscription_id == sub.id, AlertQueueRow.digest_id.is_(None))
+                .order_by(
+                    func.coalesce(ItemRow.published_at, ItemRow.fetched_at).desc(),
+                    AlertQueueRow.id.desc(),
+                )
+            )
+            rows = list(session.execute(stmt))
+            items = [item for _, item, _, _ in rows]
+            matches = self._matches(session, [i.id for i in items], set(sub.watchlists))
+            feeds_by_story = self._feeds_by_story(session, {i.story_key for i in items})
+            return [
+                PendingEntry(
+                    queue_id=queue_id,
+                    item_id=item.id,
+                    feed=feed_name,
+                    feed_title=feed_title,
+                    title=item.title,
+                    link=item.link,
+                    summary=item.summary,
+                    published=item.published_at,
+                    fetched_at=item.fetched_at,
+                    matches=tuple(matches.get(item.id, ())),
+                    also_in=tuple(
+                        sorted(
+                            title
+                            for name, title in feeds_by_story.get(item.story_key, {}).items()
+                            if name != feed_name
+                        )
+                    ),
+                )
+                for queue_id, item, feed_name, feed_title in rows
+            ]
+
+    @staticmethod
+    def _matches(
+        session: Session, item_ids: Sequence[int], watchlists: set[str] | None = None
+    ) -> dict[int, list[Match]]:
+        found: dict[int, list[Match]] = defaultdict(list)
+        for chunk in _chunks(item_ids):
+            stmt = (
+                select(MatchRow, WatchlistRow.name)
+                .join(WatchlistRow, WatchlistRow.id == MatchRow.watchlist_id)
+                .where(MatchRow.item_id.in_(chunk))
+                .order_by(MatchRow.item_id, MatchRow.id)
+            )
+            if watchlists is not None:
+                stmt = stmt.where(WatchlistRow.name.in_(sorted(watchlists)))
+            for m, watchlist in session.execute(stmt):
+                found[m.item_id].append(
+                    Match(
+                        watchlist=watchlist,
+                        term=m.term,
+                        field=m.field,
+                        start=m.start_offset,
+                        end=m.end_offset,
+                        snippet=m.snippet,
+                    )
+                )
+        return found
+
+    @staticmethod
+    def _feeds_by_story(session: Session, story_keys: set[str]) -> dict[str, dict[str, str]]:
+        """story key -> {feed name: feed title (or name)} of every feed carrying the story."""
+        found: dict[str, dict[str, str]] = defaultdict(dict)
+        for chunk in _chunks(sorted(story_keys)):
+            stmt = (
+                select(ItemRow.story_key, FeedRow.name, FeedRow.title)
+                .join(FeedRow, FeedRow.id == ItemRow.feed_id)
+                .where(ItemRow.story_key.in_(chunk))
+                .distinct()
+            )
+            for story_key, feed_name, feed_title in session.execute(stmt):
+                found[story_key][feed_name] = feed_title or feed_name
+        return found
+
+    def set_next_digest(self, subscription: str, next_digest_at: datetime | None) -> None:
+        """Set when the subscription's next digest is due (None: not scheduled)."""
+        what = f"schedule the next digest of subscription {subscription!r}"
+        with self._transaction(what) as session:
+            self._subscription(session, subscription).next_digest_at = next_digest_at
+
+    def create_delivery(
+        self,
+        subscription: str,
+        *,
+        channel: str,
+        idempotency_key: str,
+        queue_ids: Sequence[int],
+        payload: dict[str, Any],
+        now: datetime,
+        next_digest_at: datetime | None,
+    ) -> int:
+        """Write a digest and its pending delivery, taking `queue_ids` out of the queue.
+
+        Raises `StaleQueueError` (nothing written) when any queue row is not a pending row
+        of this subscription any more, e.g. another digest took it: sending anyway would
+        repeat a story the subscriber already has.
+        """
+        what = f"create a delivery for subscription {subscription!r}"
+        with self._transaction(what) as session:
+            sub = self._subscription(session, subscription)
+            wanted = sorted(set(queue_ids))
+            digest = DigestRow(
+                subscription_id=sub.id, created_at=now, payload=payload, entry_count=len(wanted)
+            )
+            session.add(digest)
+            session.flush()
+            taken: set[int] = set()
+            for chunk in _chunks(wanted):
+                stmt = (
+                    update(AlertQueueRow)
+                    .where(
+                        AlertQueueRow.id.in_(chunk),
+                        AlertQueueRow.subscription_id == sub.id,
+                        AlertQueueRow.digest_id.is_(None),
+                    )
+                    .values(digest_id=digest.id)
+                    .returning(AlertQueueRow.id)
+                    .execution_options(synchronize_session=False)
+                )
+                taken.update(session.scalars(stmt))
+            if len(taken) != len(wanted):
+                stale = sorted(set(wanted) - taken)
+                raise StaleQueueError(
+                    f"could not {what}: queue rows {stale} are not pending for it any more"
+                )
+            delivery = DeliveryRow(
+                digest_id=digest.id,
+                channel=channel,
+                idempotency_key=idempotency_key,
+                status=DeliveryStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            session.add(delivery)
+            sub.last_digest_at = now
+            sub.next_digest_at = next_digest_at
+            session.flush()
+            return delivery.id
+
+    def pending_deliveries(self, now: datetime) -> list[PendingDelivery]:
+        """Deliveries to (re)try now, oldest first, each with its frozen digest payload."""
+        stmt = (
+            select(DeliveryRow, DigestRow.payload, SubscriptionRow.name)
+            .join(DigestRow, DigestRow.id == DeliveryRow.digest_id)
+            .join(SubscriptionRow, SubscriptionRow.id == DigestRow.subscription_id)
+            .where(
+                DeliveryRow.status == DeliveryStatus.PENDING.value,
+                DeliveryRow.next_attempt_at <= now,
+            )
+            .order_by(DeliveryRow.created_at, DeliveryRow.id)
+        )
+        with self._transaction("list pending deliveries", write=False) as session:
+            return [
+                PendingDelivery(
+                    id=row.id,
+                    subscription=sub_name,
+                    channel=row.channel,
+                    payload=payload,
+                    attempts=row.attempts,
+                    created_at=row.created_at,
+                    last_error=row.last_error,
+                )
+                for row, payload, sub_name in session.execute(stmt)
+            ]
+
+    def mark_sent(self, delivery_id: int, *, now: datetime) -> None:
+        """The channel accepted the digest."""
+        with self._transaction(f"mark delivery {delivery_id} sent") as session:
+            row = self._delivery(session, delivery_id)
+            row.status = DeliveryStatus.SENT.value
+            row.sent_at = now
+            row.attempts = DeliveryRow.attempts + 1
+            row.next_attempt_at = None
+
+    def mark_failed(
+        self, delivery_id: int, *, now: datetime, error: str, next_attempt_at: datetime | None
+    ) -> None:
+        """An attempt failed: retry at `next_attempt_at`, or give up (dead) when None.
+
+        `now` is part of the contract but not stored: the schema keeps no attempt times.
+        """
+        with self._transaction(f"mark delivery {delivery_id} failed") as session:
+            row = self._delivery(session, delivery_id)
+            row.attempts = DeliveryRow.attempts + 1
+            row.last_error = error
+            row.next_attempt_at = next_attempt_at
+            if next_attempt_at is None:
+                row.status = DeliveryStatus.DEAD.value
+
+    @staticmethod
+    def _delivery(session: Session, delivery_id: int) -> DeliveryRow:
+        row = session.get(DeliveryRow, delivery_id)
+        if row is None:
+            raise StoreError(f"unknown delivery {delivery_id}")
+        return row
+
+    # -- read helpers (CLI tables, tests) ------------------------------------------
+    def deliveries(self, subscription: str | None = None) -> list[DeliveryRecord]:
+        """Every delivery (of one subscription), newest first."""
+        stmt = (
+            select(DeliveryRow, SubscriptionRow.name, DigestRow.entry_count)
+            .join(DigestRow, DigestRow.id == DeliveryRow.digest_id)
+            .join(SubscriptionRow, SubscriptionRow.id == DigestRow.subscription_id)
+            .order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc())
+        )
+        if subscription is not None:
+            stmt = stmt.where(SubscriptionRow.name == subscription)
+        with self._transaction("list deliveries", write=False) as session:
+            rows = list(session.execute(stmt))
+            item_ids: dict[int, list[int]] = defaultdict(list)
+            digest_ids = [row.digest_id for row, _, _ in rows]
+            for chunk in _chunks(digest_ids):
+                q = (
+                    select(AlertQueueRow.digest_id, AlertQueueRow.item_id)
+                    .where(AlertQueueRow.digest_id.in_(chunk))
+                    .order_by(AlertQueueRow.item_id)
+                )
+                for digest_id, item_id in session.execute(q):
+                    assert digest_id is not None
+                    item_ids[digest_id].append(item_id)
+            return [
+                DeliveryRecord(
+                    id=row.id,
+                    subscription=sub_name,
+                    channel=row.channel,
+                    status=DeliveryStatus(row.status),
+                    attempts=row.attempts,
+                    idempotency_key=row.idempotency_key,
+                    last_error=row.last_error,
+                    created_at=row.created_at,
+                    sent_at=row.sent_at,
+                    next_attempt_at=row.next_attempt_at,
+                    entry_count=entry_count,
+                    item_ids=tuple(item_ids.get(row.digest_id, ())),
+                )
+                for row, sub_name, entry_count in rows
+            ]
+
+    def items(self, feed: str | None = None, *, limit: int | None = None) -> list[StoredItem]:
+        """Stored items (of one feed), newest first, with all their matches."""
+        stmt = (
+            select(ItemRow, FeedRow.name)
+            .join(FeedRow, FeedRow.id == ItemRow.feed_id)
+            .order_by(
+                func.coalesce(ItemRow.published_at, ItemRow.fetched_at).desc(), ItemRow.id.desc()
+            )
+            .limit(limit)
+        )
+        if feed is not None:
+            stmt = stmt.where(FeedRow.name == feed)
+        with self._transaction("list items", write=False) as session:
+            rows = list(session.execute(stmt))
+            matches = self._matches(session, [item.id for item, _ in rows])
+            return [
+                StoredItem(
+                    id=item.id,
+                    feed=feed_name,
+                    key=item.key,
+                    story_key=item.story_key,
+                    guid=item.guid,
+                    link=item.link,
+                    title=item.title,
+                    summary=item.summary,
+                    published_at=item.published_at,
+                    fetched_at=item.fetched_at,
+                    authors=tuple(item.authors),
+                    tags=tuple(item.tags),
+                    matches=tuple(matches.get(item.id, ())),
+                )
+                for item, feed_name in rows
+            ]
+
+    def queue(self, subscription: str | None = None) -> list[QueuedAlert]:
+        """Every alert_queue row (of one subscription), in queue order."""
+        stmt = (
+            select(AlertQueueRow, SubscriptionRow.name)
+            .join(SubscriptionRow, SubscriptionRow.id == AlertQueueRow.subscription_id)
+            .order_by(AlertQueueRow.id)
+        )
+        if subscription is not None:
+            stmt = stmt.where(SubscriptionRow.name == subscription)
+        with self._transaction("list the alert queue", write=False) as session:
+            return [
+                QueuedAlert(
+                    id=row.id,
+                    subscription=sub_name,
+                    item_id=row.item_id,
+                    story_key=row.story_key,
+                    queued_at=row.queued_at,
+                    digest_id=row.digest_id,
+                )
+                for row, sub_name in session.execute(stmt)
+            ]
+
+    def counts(self) -> dict[str, int]:
+        """Row count of every table, by table name."""
+        with self._transaction("count rows", write=False) as session:
+            return {
+                table.name: int(session.scalar(select(func.count()).select_from(table)) or 0)
+                for table in Base.metadata.sorted_tables
+            }
+
+
+def _subscription(row: SubscriptionRow) -> Subscription:
+    return Subscription(
+        name=row.name,
+        watchlists=tuple(row.watchlists),
+        channel=row.channel,
+        schedule=row.schedule,
+    )
+
+
+def _describe(exc: SQLAlchemyError) -> str:
+    """The driver's message without SQLAlchemy's SQL dump and help link."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        message = str(exc.orig).strip() or type(exc.orig).__name__
+        return f"{type(exc.orig).__name__}: {message}"
+    return str(exc).split("\n", 1)[0]
