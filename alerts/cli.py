@@ -24,6 +24,7 @@ from rich.table import Table
 from alerts import __version__
 from alerts.app import open_database, open_pipeline, serve
 from alerts.config import Config, Settings, load_config, resolve_config_path
+from alerts.delivery.digest import match_to_payload
 from alerts.delivery.render import render_text
 from alerts.domain import Item, Match
 from alerts.errors import AlertsError, ConfigError, SourceError, StoreError
@@ -343,17 +344,7 @@ def _format_match(item: Item, found: tuple[Match, ...], as_json: bool) -> str:
                 "guid": item.guid,
                 "title": item.title,
                 "link": item.link,
-                "matches": [
-                    {
-                        "watchlist": m.watchlist,
-                        "term": m.term,
-                        "field": m.field,
-                        "start": m.start,
-                        "end": m.end,
-                        "snippet": m.snippet,
-                    }
-                    for m in found
-                ],
+                "matches": [match_to_payload(m) for m in found],
             },
             ensure_ascii=False,
         )

@@ -19,9 +19,9 @@ from alerts.delivery.retry import (
     MAX_DELAY,
     backoff_delay,
     next_attempt,
-    parse_retry_after,
 )
 from alerts.domain import Digest, Match, PendingEntry, Subscription
+from alerts.retry_after import parse_retry_after
 
 NOW = datetime(2026, 11, 29, 8, 15, tzinfo=UTC)
 

@@ -136,23 +136,25 @@ def digest_to_payload(d: Digest) -> dict[str, Any]:
                         "feed_title": e.feed_title,
                         "published": _dt_out(e.published) if e.published else None,
                         "also_in": list(e.also_in),
-                        "matches": [
-                            {
-                                "watchlist": m.watchlist,
-                                "term": m.term,
-                                "field": m.field,
-                                "start": m.start,
-                                "end": m.end,
-                                "snippet": m.snippet,
-                            }
-                            for m in e.matches
-                        ],
+                        "matches": [match_to_payload(m) for m in e.matches],
                     }
                     for e in s.entries
                 ],
             }
             for s in d.sections
         ],
+    }
+
+
+def match_to_payload(m: Match) -> dict[str, Any]:
+    """One match as JSON-safe data (also the `alerts match --json` shape)."""
+    return {
+        "watchlist": m.watchlist,
+        "term": m.term,
+        "field": m.field,
+        "start": m.start,
+        "end": m.end,
+        "snippet": m.snippet,
     }
 
 

@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 
 import alerts
-from alerts.delivery.retry import parse_retry_after
 from alerts.domain import Digest
 from alerts.errors import DeliveryError, PermanentDeliveryError
+from alerts.retry_after import parse_retry_after
 
 log = logging.getLogger(__name__)
 

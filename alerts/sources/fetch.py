@@ -13,13 +13,13 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from urllib.parse import urlsplit
 
 import httpx
 
 from alerts.errors import FetchError
+from alerts.retry_after import parse_retry_after
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (compatible; SanctionsAlerts/0.1; "
@@ -218,7 +218,7 @@ class Fetcher:
                 ),
             )
         if status >= 400 or status < 200:
-            retry_after = _retry_after(lowered.get("retry-after"))
+            retry_after = parse_retry_after(lowered.get("retry-after"), datetime.now(UTC))
             reason = response.reason_phrase or ""
             message = f"HTTP {status} {reason}".rstrip()
             if retry_after is not None:
@@ -280,19 +280,3 @@ def _connect_message(url: str, exc: Exception) -> str:
     if "Name or service not known" in text or "nodename nor servname" in text:
         return f"host not found: {urlsplit(url).hostname}"
     return f"could not connect to {_where(url)}: {exc or type(exc).__name__}"
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds from now: delta-seconds or an HTTP-date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
