@@ -1,15 +1,15 @@
-"""Fetching feeds politely with one shared httpx client.
+"""Fetching feeds politely over one shared httpx client.
 
-Bounded concurrency overall and per host, named timeouts plus a total deadline, a body size
-cap enforced while streaming (so a gzip bomb is cut too), conditional GET, and redirects
-followed by hand so that loops are named and only an all-permanent chain moves the stored
-URL. Every failure leaves as a `FetchError` with a message an operator can act on.
+Bounded concurrency overall and per host, named timeouts plus a total deadline per fetch, a
+body size cap enforced while streaming (so a gzip bomb is cut too), conditional GET, and
+redirects followed by hand so that loops are named and only an all-permanent chain moves the
+stored URL. Every failure leaves as a `FetchError` carrying a message an operator can act on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,26 +21,27 @@ import httpx
 from alerts.errors import FetchError
 from alerts.retry_after import parse_retry_after
 
+# Some official sources (UN, DFAT, State) refuse clients that do not look like a browser.
 DEFAULT_USER_AGENT = (
-    "Mozilla/5.0 (compatible; SanctionsAlerts/0.1; "
-    "+https://github.com/sanctions-alerts/sanctions-alerts)"
+    "SanctionsAlerts/0.1 (+https://github.com/sanctions-alerts/sanctions-alerts) "
+    "Mozilla/5.0 compatible"
 )
 ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
-_PERMANENT = {301, 308}
-_REDIRECT = {301, 302, 303, 307, 308}
+PERMANENT_REDIRECTS = frozenset({301, 308})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True, slots=True)
 class FetchLimits:
-    """Named defaults: never an unbounded wait or body."""
+    """Named defaults: never an unbounded wait, body or redirect chain."""
 
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
-    total_timeout: float = 60.0
-    max_bytes: int = 10 * 1024 * 1024
+    total_timeout: float = 60.0  # one fetch, all redirect hops included, queueing excluded
+    max_bytes: int = 10 * 1024 * 1024  # decoded body size
     max_redirects: int = 5
     max_connections: int = 10
     max_per_host: int = 2
@@ -50,52 +51,57 @@ class FetchLimits:
 class FetchResult:
     """What the server answered, after redirects."""
 
-    url: str
-    status: int
-    body: bytes | None
-    headers: Mapping[str, str] = field(default_factory=dict)
+    url: str  # final URL after redirects
+    status: int  # 200 (any 2xx) or 304
+    body: bytes | None  # None when 304 Not Modified
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names
     etag: str | None = None
     last_modified: str | None = None
-    permanent_url: str | None = None
+    permanent_url: str | None = None  # set only when every hop was 301/308
 
     @property
     def not_modified(self) -> bool:
-        """True for a 304: the body is unchanged since the ETag / Last-Modified we sent."""
+        """True for a 304: the feed is unchanged since the validators we sent."""
         return self.status == 304
 
 
+@dataclass(frozen=True, slots=True)
+class _Hop:
+    """One request's outcome: either a redirect target or a final result."""
+
+    status: int
+    location: str | None = None
+    result: FetchResult | None = None
+
+
 class Fetcher:
-    """Fetch feeds over one shared client; safe to use from many tasks at once."""
+    """Fetches feeds over one shared client; safe to use from many tasks at once."""
 
     def __init__(
         self,
         *,
         user_agent: str = DEFAULT_USER_AGENT,
-        limits: FetchLimits | None = None,
+        limits: FetchLimits = FetchLimits(),  # frozen, so one shared default is safe
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.limits = limits or FetchLimits()
-        lim = self.limits
+        self.limits = limits
         self._client = httpx.AsyncClient(
-            headers={
-                "User-Agent": user_agent,
-                "Accept": ACCEPT,
-                "Accept-Encoding": "gzip, deflate",
-            },
+            headers={"User-Agent": user_agent, "Accept": ACCEPT},
             timeout=httpx.Timeout(
-                connect=lim.connect_timeout,
-                read=lim.read_timeout,
-                write=lim.read_timeout,
-                pool=lim.total_timeout,
+                connect=limits.connect_timeout,
+                read=limits.read_timeout,
+                write=limits.read_timeout,
+                pool=limits.total_timeout,
             ),
             limits=httpx.Limits(
-                max_connections=lim.max_connections, max_keepalive_connections=lim.max_connections
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_connections,
             ),
-            follow_redirects=False,
+            follow_redirects=False,  # we follow by hand: see _follow
             transport=transport,
         )
-        self._overall = asyncio.Semaphore(lim.max_connections)
-        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._overall = asyncio.Semaphore(limits.max_connections)
+        self._per_host: dict[str, asyncio.Semaphore] = {}
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -120,163 +126,225 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> FetchResult:
-        """GET `url` (conditionally), following redirects; raises FetchError only."""
-        try:
-            async with asyncio.timeout(self.limits.total_timeout), self._overall:
-                return await self._follow(feed, url, etag, last_modified)
-        except TimeoutError:
-            raise FetchError(
-                feed, f"timed out after {self.limits.total_timeout:g}s in total fetching {url}"
-            ) from None
-
-    async def _follow(
-        self, feed: str, url: str, etag: str | None, last_modified: str | None
-    ) -> FetchResult:
-        headers = {}
+        """GET `url` conditionally, following redirects; raises FetchError and nothing else."""
+        headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        visited = [url]
-        permanent = True
-        current = url
-        for _ in range(self.limits.max_redirects + 1):
-            status, location, result = await self._get(feed, current, headers)
-            if location is None:
-                assert result is not None
-                moved = permanent and current != url
-                return FetchResult(
-                    url=current,
-                    status=result.status,
-                    body=result.body,
-                    headers=result.headers,
-                    etag=result.etag,
-                    last_modified=result.last_modified,
-                    permanent_url=current if moved else None,
-                )
-            permanent = permanent and status in _PERMANENT
-            if location in visited:
-                chain = " -> ".join([*visited, location])
-                raise FetchError(feed, f"redirect loop: {chain}", status=status)
-            visited.append(location)
-            current = location
-        raise FetchError(
-            feed, f"too many redirects (more than {self.limits.max_redirects}) starting at {url}"
-        )
+        async with self._overall:
+            return await self._follow(feed, url, headers, etag, last_modified)
 
-    async def _get(
-        self, feed: str, url: str, headers: dict[str, str]
-    ) -> tuple[int, str | None, FetchResult | None]:
-        """One request; returns (status, redirect location, result)."""
-        try:
-            request = self._client.build_request("GET", url, headers=headers)
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
-            raise FetchError(feed, f"invalid URL {url!r}: {exc}") from exc
-        host = request.url.host
-        semaphore = self._hosts.setdefault(host, asyncio.Semaphore(self.limits.max_per_host))
-        async with semaphore:
-            try:
-                response = await self._client.send(request, stream=True)
-            except httpx.ConnectTimeout as exc:
+    async def _follow(
+        self,
+        feed: str,
+        url: str,
+        headers: dict[str, str],
+        etag: str | None,
+        last_modified: str | None,
+    ) -> FetchResult:
+        # The total deadline is a budget spent only while talking to servers, so a feed queued
+        # behind a slow host is not failed for time it spent waiting its turn.
+        budget = self.limits.total_timeout
+        chain = [url]
+        all_permanent = True
+        current = url
+        while True:
+            started = time.monotonic()
+            hop = await self._request(feed, current, headers, budget)
+            budget -= time.monotonic() - started
+            if hop.location is None:
+                assert hop.result is not None
+                result = hop.result
+                if result.status == 304:
+                    # A 304 need not repeat the validators; the ones we sent still hold.
+                    result = _replace_validators(
+                        result, result.etag or etag, result.last_modified or last_modified
+                    )
+                moved = all_permanent and current != url
+                return _with_location(result, current, current if moved else None)
+            all_permanent = all_permanent and hop.status in PERMANENT_REDIRECTS
+            if hop.location in chain:
+                loop = " -> ".join([*chain[chain.index(hop.location) :], hop.location])
+                raise FetchError(feed, f"redirect loop: {loop}", status=hop.status)
+            chain.append(hop.location)
+            if len(chain) - 1 > self.limits.max_redirects:
                 raise FetchError(
                     feed,
-                    f"timed out after {self.limits.connect_timeout:g}s connecting to {_where(url)}",
-                ) from exc
-            except httpx.TimeoutException as exc:
-                raise FetchError(
-                    feed, f"timed out after {self.limits.read_timeout:g}s waiting for {_where(url)}"
-                ) from exc
-            except httpx.ConnectError as exc:
-                raise FetchError(feed, _connect_message(url, exc)) from exc
-            except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-                raise FetchError(
-                    feed, f"request to {_where(url)} failed: {exc or type(exc).__name__}"
-                ) from exc
-            try:
-                return await self._read(feed, url, response)
-            finally:
-                await response.aclose()
+                    f"too many redirects: more than {self.limits.max_redirects} "
+                    f"from {url} (last to {hop.location})",
+                    status=hop.status,
+                )
+            current = hop.location
 
-    async def _read(
-        self, feed: str, url: str, response: httpx.Response
-    ) -> tuple[int, str | None, FetchResult | None]:
+    async def _request(self, feed: str, url: str, headers: dict[str, str], budget: float) -> _Hop:
+        """One GET under the per-host limit and what remains of the total deadline."""
+        host = _check_url(feed, url)
+        semaphore = self._per_host.setdefault(host, asyncio.Semaphore(self.limits.max_per_host))
+        async with semaphore:
+            if budget <= 0:
+                raise FetchError(feed, self._total_timeout_message(url))
+            try:
+                async with asyncio.timeout(budget):
+                    return await self._exchange(feed, url, headers)
+            except TimeoutError:
+                raise FetchError(feed, self._total_timeout_message(url)) from None
+
+    async def _exchange(self, feed: str, url: str, headers: dict[str, str]) -> _Hop:
+        try:
+            request = self._client.build_request("GET", url, headers=headers)
+            response = await self._client.send(request, stream=True)
+        except httpx.ConnectTimeout as exc:
+            raise FetchError(
+                feed, f"timed out after {self.limits.connect_timeout:g}s connecting to {url}"
+            ) from exc
+        except httpx.PoolTimeout as exc:
+            raise FetchError(
+                feed, f"timed out after {self.limits.total_timeout:g}s waiting for a connection"
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise FetchError(feed, self._read_timeout_message(url)) from exc
+        except httpx.ConnectError as exc:
+            raise FetchError(feed, _connect_message(url, exc)) from exc
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as exc:
+            # OSError covers ssl.SSLError; ValueError covers headers httpx cannot encode.
+            raise FetchError(feed, f"request to {url} failed: {_describe(exc)}") from exc
+        try:
+            return await self._read(feed, url, response)
+        finally:
+            await response.aclose()
+
+    async def _read(self, feed: str, url: str, response: httpx.Response) -> _Hop:
         status = response.status_code
-        lowered = {k.lower(): v for k, v in response.headers.items()}
-        if status in _REDIRECT:
-            location = response.headers.get("Location")
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        if status in REDIRECTS:
+            location = headers.get("location", "").strip()
             if not location:
                 raise FetchError(
                     feed, f"HTTP {status} redirect without a Location header", status=status
                 )
-            return status, str(response.url.join(location)), None
+            try:
+                target = str(response.url.join(location))
+            except (httpx.InvalidURL, ValueError) as exc:
+                raise FetchError(
+                    feed, f"HTTP {status} redirect to an invalid URL {location!r}", status=status
+                ) from exc
+            return _Hop(status, location=target)
         if status == 304:
-            return (
-                status,
-                None,
-                FetchResult(
-                    url, 304, None, lowered, lowered.get("etag"), lowered.get("last-modified")
-                ),
-            )
-        if status >= 400 or status < 200:
-            retry_after = parse_retry_after(lowered.get("retry-after"), datetime.now(UTC))
-            reason = response.reason_phrase or ""
-            message = f"HTTP {status} {reason}".rstrip()
-            if retry_after is not None:
-                message += f" (retry after {retry_after:g}s)"
-            raise FetchError(feed, message, status=status, retry_after=retry_after)
-        declared = lowered.get("content-length", "")
+            return _Hop(status, result=_result(url, status, None, headers))
+        if not 200 <= status < 300:
+            raise _status_error(feed, status, response.reason_phrase, headers)
+        declared = headers.get("content-length", "").strip()
         if declared.isdigit() and int(declared) > self.limits.max_bytes:
-            raise FetchError(feed, self._too_big(int(declared)), status=status)
+            raise FetchError(feed, self._too_big(f"Content-Length {declared}"), status=status)
         body = bytearray()
         try:
+            # Bytes are counted after decompression, so a small gzip bomb is cut too.
             async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > self.limits.max_bytes:
-                    raise FetchError(feed, self._too_big(None), status=status)
+                    raise FetchError(feed, self._too_big("streamed"), status=status)
         except httpx.TimeoutException as exc:
-            raise FetchError(
-                feed, f"timed out after {self.limits.read_timeout:g}s reading {_where(url)}"
-            ) from exc
+            raise FetchError(feed, self._read_timeout_message(url), status=status) from exc
         except httpx.DecodingError as exc:
-            raise FetchError(feed, f"could not decode the compressed body: {exc}") from exc
-        except (httpx.HTTPError, OSError) as exc:
             raise FetchError(
-                feed, f"connection lost reading {_where(url)}: {exc or type(exc).__name__}"
+                feed, f"could not decode the compressed body: {_describe(exc)}", status=status
             ) from exc
-        return (
-            status,
-            None,
-            FetchResult(
-                url, status, bytes(body), lowered, lowered.get("etag"), lowered.get("last-modified")
-            ),
-        )
+        except (httpx.HTTPError, httpx.StreamError, OSError) as exc:
+            raise FetchError(
+                feed, f"connection lost reading {url}: {_describe(exc)}", status=status
+            ) from exc
+        return _Hop(status, result=_result(url, status, bytes(body), headers))
 
-    def _too_big(self, declared: int | None) -> str:
-        cap = self.limits.max_bytes
-        size = f"{declared} bytes" if declared is not None else "more than that"
-        return f"response body over the {_human(cap)} cap ({size})"
+    def _too_big(self, how: str) -> str:
+        return f"response body over {_size(self.limits.max_bytes)} cap ({how})"
 
+    def _read_timeout_message(self, url: str) -> str:
+        return f"timed out after {self.limits.read_timeout:g}s reading {url}"
 
-def _human(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):g} MiB"
-    return f"{size / 1024:g} KiB"
+    def _total_timeout_message(self, url: str) -> str:
+        return f"timed out after {self.limits.total_timeout:g}s in total fetching {url}"
 
 
-def _where(url: str) -> str:
+def _check_url(feed: str, url: str) -> str:
+    """The host to limit on; FetchError for anything that is not an http(s) URL with a host."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError when out of range
+    except ValueError as exc:
+        raise FetchError(feed, f"invalid URL {url!r}: {exc}") from exc
+    if parts.scheme not in {"http", "https"}:
+        raise FetchError(feed, f"invalid URL {url!r}: only http and https are fetched")
+    if not parts.hostname:
+        raise FetchError(feed, f"invalid URL {url!r}: no host")
+    return f"{parts.hostname}:{port}" if port else parts.hostname
+
+
+def _result(url: str, status: int, body: bytes | None, headers: dict[str, str]) -> FetchResult:
+    return FetchResult(
+        url=url,
+        status=status,
+        body=body,
+        headers=headers,
+        etag=headers.get("etag"),
+        last_modified=headers.get("last-modified"),
+    )
+
+
+def _replace_validators(
+    result: FetchResult, etag: str | None, last_modified: str | None
+) -> FetchResult:
+    return FetchResult(
+        result.url, result.status, result.body, result.headers, etag, last_modified, None
+    )
+
+
+def _with_location(result: FetchResult, url: str, permanent_url: str | None) -> FetchResult:
+    return FetchResult(
+        url,
+        result.status,
+        result.body,
+        result.headers,
+        result.etag,
+        result.last_modified,
+        permanent_url,
+    )
+
+
+def _status_error(feed: str, status: int, reason: str, headers: Mapping[str, str]) -> FetchError:
+    retry_after = parse_retry_after(headers.get("retry-after"), datetime.now(UTC))
+    message = f"HTTP {status} {reason}".rstrip()
+    if retry_after is not None:
+        message += f" (retry after {retry_after:g}s)"
+    return FetchError(feed, message, status=status, retry_after=retry_after)
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
+        return f"{n // (1024 * 1024)} MiB"
+    if n >= 1024 and n % 1024 == 0:
+        return f"{n // 1024} KiB"
+    return f"{n} bytes"
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _connect_message(url: str, exc: BaseException) -> str:
+    """Name the usual causes; httpx wraps the OSError that says which one it was."""
     parts = urlsplit(url)
-    return parts.netloc or url
-
-
-def _connect_message(url: str, exc: Exception) -> str:
+    where = parts.netloc or url
     causes: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and len(causes) < 10:
         causes.append(current)
         current = current.__cause__ or current.__context__
-    text = " ".join(str(c) for c in causes)
-    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in text.lower():
-        return f"connection refused: {_where(url)}"
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return f"host not found: {urlsplit(url).hostname}"
-    return f"could not connect to {_where(url)}: {exc or type(exc).__name__}"
+    text = " ".join(str(c) for c in causes).lower()
+    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in text:
+        return f"connection refused: {where}"
+    if "name or service not known" in text or "nodename nor servname" in text:
+        return f"host not found: {parts.hostname}"
+    if "certificate" in text or "ssl" in text:
+        return f"TLS error connecting to {where}: {_describe(exc)}"
+    return f"could not connect to {where}: {_describe(exc)}"

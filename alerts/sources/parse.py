@@ -1,9 +1,9 @@
-"""Feed bytes to Items: RSS 0.9x/1.0/2.0 and Atom through feedparser, JSON Feed 1.1 by hand.
+"""Feed bytes to Items: RSS 0.9x/1.0/2.0 and Atom through feedparser, JSON Feed 1.x with json.
 
 Parsers take bytes and the response headers, never URLs, so encodings come out right (the
 HTTP charset, the XML prolog and byte-order marks are weighed by feedparser) and every
 parser is testable from a file. Slightly broken feeds are common: entries recovered from a
-"bozo" feed are kept; only a feed with nothing readable is an error.
+"bozo" feed are kept; only a body with nothing readable in it is an error.
 """
 
 from __future__ import annotations
@@ -19,179 +19,189 @@ import feedparser
 
 from alerts.domain import Item
 from alerts.errors import ParseError
-from alerts.sources.text import collapse_whitespace, html_to_text, sanitize_html
+from alerts.sources.text import collapse_whitespace, html_to_text, plain_text, sanitize_html
 
-JSON_FEED_PREFIX = "https://jsonfeed.org/version/"
+JSON_FEED_VERSION_PREFIX = "https://jsonfeed.org/version/"
+_JSON_TYPES = frozenset({"application/feed+json", "application/json"})
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _HTML_STARTS = (b"<!doctype html", b"<html")
-_FEED_MARKERS = (b"<rss", b"<feed", b"<rdf:rdf", b"<rdf")
+_FEED_MARKERS = (b"<rss", b"<feed", b"<rdf:rdf", b"<channel")
+# Only the encoding was wrong: feedparser decoded the body another way and read it fine.
+_HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
 
 def parse_feed(
     feed: str, body: bytes, *, url: str, headers: Mapping[str, str] | None = None
 ) -> list[Item]:
-    """Parse a feed body into Items; raises ParseError with a clear message."""
-    headers = {k.lower(): v for k, v in (headers or {}).items()}
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not stripped:
+    """Parse a feed body into Items (possibly none); raise ParseError if it is not a feed."""
+    lowered = {name.lower(): value for name, value in (headers or {}).items()}
+    content_type = lowered.get("content-type", "").split(";", 1)[0].strip().lower()
+    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not start:
         raise ParseError(feed, "empty response body")
-    if _looks_like_json_feed(stripped, content_type):
-        return _parse_json_feed(feed, stripped, url)
-    head = stripped[:2048].lower()
+    if _is_json_feed(start, content_type):
+        return _parse_json_feed(feed, start, url)
+    head = start[:4096].lower()
     if head.startswith(_HTML_STARTS) or (
-        content_type == "text/html" and not any(m in head for m in _FEED_MARKERS)
+        content_type in _HTML_TYPES and not any(marker in head for marker in _FEED_MARKERS)
     ):
-        raise ParseError(
-            feed, f"not a feed: the server sent an HTML page ({content_type or 'no content type'})"
-        )
-    response_headers = dict(headers)
-    response_headers.setdefault("content-location", url)
+        shown = content_type or "no Content-Type"
+        raise ParseError(feed, f"not a feed: the server sent an HTML page ({shown})")
+
+    # No base URI for feedparser: it would resolve RSS <guid>s too (isPermaLink defaults to
+    # true), turning an identifier such as "2026-21834" into a URL under the feed's own URL,
+    # so a permanent redirect of the feed would change every guid and re-alert every item.
+    # Links and hrefs in summaries are resolved against the feed URL in _entry_item instead.
+    response_headers = {k: v for k, v in lowered.items() if k != "content-location"}
     parsed = feedparser.parse(
         body, response_headers=response_headers, resolve_relative_uris=True, sanitize_html=False
     )
-    entries = parsed.get("entries", [])
-    if not entries and (parsed.get("bozo") or not parsed.get("version")):
-        raise ParseError(feed, _bozo_message(parsed.get("bozo_exception")))
-    base = parsed.get("href") or url
-    items = [it for entry in entries if (it := _item(feed, entry, base)) is not None]
-    return items
+    entries = parsed.get("entries") or []
+    if not entries:
+        problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+        if problem is not None and not isinstance(problem, _HARMLESS_BOZO):
+            raise ParseError(feed, _malformed(problem))
+        if not parsed.get("version"):
+            raise ParseError(feed, "not a feed: no RSS, Atom or JSON Feed document found")
+    return [item for entry in entries if (item := _entry_item(feed, entry, url)) is not None]
 
 
-def _looks_like_json_feed(body: bytes, content_type: str) -> bool:
-    if content_type in {"application/feed+json", "application/json"}:
+def _is_json_feed(start: bytes, content_type: str) -> bool:
+    # Servers label JSON Feeds as application/json too; the body must still look like JSON.
+    if content_type in _JSON_TYPES and start[:1] in (b"{", b"["):
         return True
-    return body.startswith(b"{") and JSON_FEED_PREFIX.encode() in body[:512]
+    return start[:1] == b"{" and JSON_FEED_VERSION_PREFIX.encode() in start[:4096]
 
 
-def _bozo_message(exc: object) -> str:
-    if exc is None:
-        return "not a feed: no RSS, Atom or JSON Feed document found"
-    line = getattr(exc, "getLineNumber", None)
-    where = f" (line {line()})" if callable(line) else ""
-    text = getattr(exc, "getMessage", None)
-    message = text() if callable(text) else str(exc)
-    return f"malformed XML: {message}{where}"
+def _malformed(problem: object) -> str:
+    get_message = getattr(problem, "getMessage", None)
+    message = str(get_message()) if callable(get_message) else str(problem)
+    get_line = getattr(problem, "getLineNumber", None)
+    where = f" (line {get_line()})" if callable(get_line) else ""
+    return f"malformed XML: {message or type(problem).__name__}{where}"
 
 
-def _time(value: Any) -> datetime | None:
-    if not value:
+def _struct_time(value: Any) -> datetime | None:
+    # feedparser normalises every date it understands to a UTC struct_time.
+    if not isinstance(value, time.struct_time):
         return None
     try:
-        return datetime(*value[:6], tzinfo=UTC) if isinstance(value, time.struct_time) else None
+        return datetime(*value[:6], tzinfo=UTC)
     except (TypeError, ValueError):
         return None
 
 
-def _item(feed: str, entry: Mapping[str, Any], base: str) -> Item | None:
-    title = html_to_text(str(entry.get("title", "") or ""))
-    link = str(entry.get("link", "") or "").strip()
-    if link:
-        link = urljoin(base, link)
-    summary_html = str(entry.get("summary", "") or "")
-    if not summary_html and entry.get("content"):
-        summary_html = str(entry["content"][0].get("value", "") or "")
+def _entry_item(feed: str, entry: Mapping[str, Any], base: str) -> Item | None:
+    title = html_to_text(str(entry.get("title") or ""))
+    link = str(entry.get("link") or "").strip()
+    # Atom's summary is the teaser; content is the full text, used only if there is no summary.
+    summary_html = str(entry.get("summary") or "")
+    if not summary_html.strip() and entry.get("content"):
+        summary_html = str(entry["content"][0].get("value") or "")
     summary = html_to_text(summary_html)
     if not (title or link or summary):
         return None
-    guid = str(entry.get("id", "") or "").strip() or None
-    published = _time(entry.get("published_parsed")) or _time(entry.get("updated_parsed"))
-    authors = tuple(
-        name
-        for a in entry.get("authors", []) or []
-        if (name := collapse_whitespace(str(a.get("name", "") or "")))
+    authors = _unique(
+        collapse_whitespace(str(author.get("name") or "")) for author in entry.get("authors") or []
     )
     if not authors and entry.get("author"):
-        authors = (collapse_whitespace(str(entry["author"])),)
-    tags = tuple(
-        _unique(
-            collapse_whitespace(str(t.get("term") or t.get("label") or ""))
-            for t in entry.get("tags", []) or []
-        )
+        authors = _unique([collapse_whitespace(str(entry["author"]))])
+    tags = _unique(
+        collapse_whitespace(str(tag.get("term") or tag.get("label") or ""))
+        for tag in entry.get("tags") or []
     )
     return Item(
         feed=feed,
-        guid=guid,
-        link=link or None,
+        guid=str(entry.get("id") or "").strip() or None,
+        link=urljoin(base, link) if link else None,
         title=title,
         summary=summary,
-        summary_html=sanitize_html(summary_html),
-        published=published,
+        summary_html=sanitize_html(summary_html, base_url=base),
+        published=_struct_time(entry.get("published_parsed"))
+        or _struct_time(entry.get("updated_parsed")),
         authors=authors,
         tags=tags,
     )
 
 
-def _unique(values: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for v in values:
-        if v:
-            seen.setdefault(v, None)
-    return list(seen)
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value for value in values if value))
 
 
 def _parse_json_feed(feed: str, body: bytes, url: str) -> list[Item]:
-    """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1)."""
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1/)."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ParseError(feed, f"invalid JSON Feed: {exc}") from exc
-    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(JSON_FEED_PREFIX):
-        raise ParseError(feed, 'invalid JSON Feed: no "version" naming jsonfeed.org')
-    raw_items = data.get("items")
+    if not isinstance(data, dict):
+        raise ParseError(feed, "invalid JSON Feed: the top level is not an object")
+    if not str(data.get("version") or "").startswith(JSON_FEED_VERSION_PREFIX):
+        raise ParseError(
+            feed, f'invalid JSON Feed: "version" must start with {JSON_FEED_VERSION_PREFIX}'
+        )
+    raw_items = data.get("items", [])
     if not isinstance(raw_items, list):
-        raise ParseError(feed, 'invalid JSON Feed: "items" must be a list')
-    base = str(data.get("feed_url") or data.get("home_page_url") or url)
+        raise ParseError(feed, 'invalid JSON Feed: "items" is not a list')
     feed_authors = _json_authors(data)
     items = []
     for raw in raw_items:
-        if not isinstance(raw, dict):
-            continue
-        link = str(raw.get("url") or raw.get("external_url") or "").strip()
-        link = urljoin(base, link) if link else ""
-        html_part = str(raw.get("content_html") or "")
-        text_part = str(raw.get("summary") or raw.get("content_text") or "")
-        summary = collapse_whitespace(text_part) if text_part else html_to_text(html_part)
-        title = collapse_whitespace(str(raw.get("title") or ""))
-        if not (title or link or summary):
-            continue
-        guid = str(raw.get("id") or "").strip() or None
-        published = _iso(raw.get("date_published")) or _iso(raw.get("date_modified"))
-        tags = raw.get("tags") if isinstance(raw.get("tags"), list) else []
-        items.append(
-            Item(
-                feed=feed,
-                guid=guid,
-                link=link or None,
-                title=title,
-                summary=summary,
-                summary_html=sanitize_html(html_part) if html_part else "",
-                published=published,
-                authors=_json_authors(raw) or feed_authors,
-                tags=tuple(_unique(collapse_whitespace(str(t)) for t in tags or [])),
-            )
-        )
+        if isinstance(raw, dict) and (item := _json_item(feed, raw, url, feed_authors)):
+            items.append(item)
     return items
+
+
+def _json_item(
+    feed: str, raw: Mapping[str, Any], base: str, feed_authors: tuple[str, ...]
+) -> Item | None:
+    link = _json_str(raw, "url") or _json_str(raw, "external_url")
+    content_html = _json_str(raw, "content_html")
+    plain = _json_str(raw, "summary") or _json_str(raw, "content_text")
+    summary = plain_text(plain) if plain else html_to_text(content_html)
+    summary_html = sanitize_html(content_html, base_url=base) if content_html else ""
+    title = html_to_text(_json_str(raw, "title"))
+    if not (title or link or summary):
+        return None
+    raw_tags = raw.get("tags")
+    tags = raw_tags if isinstance(raw_tags, list) else []
+    return Item(
+        feed=feed,
+        guid=str(raw.get("id") or "").strip() or None,  # ids may be numbers in the wild
+        link=urljoin(base, link) if link else None,
+        title=title,
+        summary=summary,
+        summary_html=summary_html,
+        published=_iso_datetime(raw.get("date_published"))
+        or _iso_datetime(raw.get("date_modified")),
+        authors=_json_authors(raw) or feed_authors,
+        tags=_unique(collapse_whitespace(str(tag)) for tag in tags),
+    )
+
+
+def _json_str(obj: Mapping[str, Any], key: str) -> str:
+    value = obj.get(key)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _json_authors(obj: Mapping[str, Any]) -> tuple[str, ...]:
     authors = obj.get("authors")
-    if not isinstance(authors, list):
+    if not isinstance(authors, list):  # JSON Feed 1.0 had a single "author"
         single = obj.get("author")
         authors = [single] if isinstance(single, dict) else []
-    return tuple(
-        collapse_whitespace(str(a["name"]))
-        for a in authors
-        if isinstance(a, dict) and a.get("name")
+    return _unique(
+        collapse_whitespace(str(author.get("name") or ""))
+        for author in authors
+        if isinstance(author, dict)
     )
 
 
-def _iso(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
+def _iso_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    if parsed.tzinfo is None:
+    if parsed.tzinfo is None:  # RFC 3339 requires an offset; assume UTC rather than drop it
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)

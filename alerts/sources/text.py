@@ -2,162 +2,119 @@
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from html.parser import HTMLParser
+from urllib.parse import urljoin
 
 import nh3
 
-# Elements whose content is never text a reader sees.
-_SKIP = {
-    "script",
-    "style",
-    "template",
-    "noscript",
-    "head",
-    "title",
-    "svg",
-    "math",
-    "iframe",
-    "object",
-}
-# Elements that end a line of text: their boundaries must separate words.
-_BLOCK = {
-    "p",
-    "div",
-    "br",
-    "li",
-    "ul",
-    "ol",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "tr",
-    "td",
-    "th",
-    "table",
-    "section",
-    "article",
-    "header",
-    "footer",
-    "blockquote",
-    "pre",
-    "hr",
-    "dd",
-    "dt",
-    "dl",
-    "figure",
-    "figcaption",
-    "aside",
-    "nav",
-    "main",
-}
-_WS = re.compile(r"\s+")
+# Elements whose content a reader never sees as text.
+_INVISIBLE = frozenset(
+    {"script", "style", "template", "noscript", "head", "title", "svg", "math", "iframe", "object"}
+)
+# Elements whose boundaries separate words: "<p>a</p><p>b</p>" is "a b", never "ab".
+_BREAKING = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt",
+        "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+        "img", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot",
+        "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
+# Invisible characters that would split a name in two for the matcher ("Na\u00advalny").
+_INVISIBLE_CHARS = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_WHITESPACE = re.compile(r"\s+")
 
-_ALLOWED_TAGS = {
-    "a",
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "p",
-    "br",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "code",
-    "pre",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "td",
-    "th",
-    "sup",
-    "sub",
-    "abbr",
-    "q",
-    "cite",
-    "span",
-    "div",
-    "hr",
-}
-_ALLOWED_ATTRIBUTES = {
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "cite", "code", "dd", "div", "dl", "dt", "em",
+        "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "q", "s", "small",
+        "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
 }
+# Removed with everything inside them, not just unwrapped.
+_DROPPED_WITH_CONTENT = frozenset(
+    {"script", "style", "template", "noscript", "iframe", "object", "svg", "math", "head", "title"}
+)
 
 
 def collapse_whitespace(text: str) -> str:
-    """Runs of whitespace (including non-breaking spaces and newlines) become one space."""
-    return _WS.sub(" ", text.replace("\u00a0", " ")).strip()
+    """Turn every run of whitespace (newlines, tabs, no-break spaces) into one space; strip."""
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def plain_text(text: str) -> str:
+    """Normalise text that is already plain: NFC, invisible characters dropped, spaces collapsed."""
+    return collapse_whitespace(unicodedata.normalize("NFC", text.translate(_INVISIBLE_CHARS)))
 
 
 class _TextExtractor(HTMLParser):
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__(convert_charrefs=True)  # entities come out unescaped
         self.parts: list[str] = []
-        self._skipping = 0
+        self._hidden_depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
-            self._skipping += 1
-        elif tag in _BLOCK:
+        if tag in _INVISIBLE:
+            self._hidden_depth += 1
+        elif tag in _BREAKING:
             self.parts.append(" ")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK:
+        # <br/>, <hr/>, <img/>: a self-closed invisible element hides nothing.
+        if tag in _BREAKING:
             self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in _BLOCK:
+        if tag in _INVISIBLE:
+            self._hidden_depth = max(0, self._hidden_depth - 1)
+        elif tag in _BREAKING:
             self.parts.append(" ")
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
+        if not self._hidden_depth:
             self.parts.append(data)
 
 
-def html_to_text(markup: str) -> str:
-    """Visible text of an HTML fragment: scripts and styles dropped, blocks separate words."""
-    if "<" not in markup and "&" not in markup:
-        return unicodedata.normalize("NFC", collapse_whitespace(markup))
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML fragment, for matching: one line, entities unescaped, NFC."""
+    if "<" not in html and "&" not in html:
+        return plain_text(html)
     parser = _TextExtractor()
-    parser.feed(markup)
+    parser.feed(html)
     parser.close()
-    # Double-escaped feeds ("&amp;amp;") leave entities behind; unescape what remains once.
-    text = (
-        html.unescape("".join(parser.parts))
-        if "&" in "".join(parser.parts)
-        else "".join(parser.parts)
-    )
-    return unicodedata.normalize("NFC", collapse_whitespace(text))
+    return plain_text("".join(parser.parts))
 
 
-def sanitize_html(markup: str) -> str:
-    """Keep basic formatting and http(s)/mailto links; drop scripts, styles, handlers, images."""
+def sanitize_html(html: str, *, base_url: str | None = None) -> str:
+    """HTML safe to display: basic formatting and http(s)/mailto links only.
+
+    Scripts, styles, frames, images, event handlers and `javascript:` URLs are removed;
+    links get rel="noopener noreferrer nofollow". With `base_url`, relative hrefs are
+    resolved against it (a digest is read far from the feed's site).
+    """
+    if not html.strip():
+        return ""
+
+    def resolve(element: str, attribute: str, value: str) -> str | None:
+        if base_url and attribute == "href":
+            return urljoin(base_url, value.strip())
+        return value
+
     return nh3.clean(
-        markup,
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
+        html,
+        attribute_filter=resolve,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(_DROPPED_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
-        clean_content_tags={"script", "style", "template", "noscript", "iframe", "object"},
         strip_comments=True,
     ).strip()
