@@ -63,10 +63,6 @@ class Schedule:
                 return candidate
         raise AssertionError("unreachable: a daily time always occurs within two days")
 
-    def describe(self) -> str:
-        """Human wording for tables and logs."""
-        return self.spec
-
 
 def _local_to_utc(naive: datetime, tz: ZoneInfo) -> datetime:
     """Wall-clock time in `tz` to UTC: gaps move forward, ambiguous times take the first.
