@@ -21,6 +21,24 @@ class ChannelKind(StrEnum):
     WEBHOOK = "webhook"
 
 
+class EntityKind(StrEnum):
+    """What a watched entity is; decides which name variants are generated for it."""
+
+    PERSON = "person"
+    ORGANIZATION = "organization"
+    VESSEL = "vessel"
+    COUNTRY = "country"
+
+
+class MatchKind(StrEnum):
+    """Which kind of watchlist entry produced a match."""
+
+    TERM = "term"  # keyword or phrase, optionally with a `*` prefix wildcard
+    QUERY = "query"  # boolean query
+    REGEX = "regex"  # RE2 regular expression
+    ENTITY = "entity"  # a person, organisation, vessel or country with its aliases
+
+
 class DeliveryStatus(StrEnum):
     """Life of one delivery row: written `pending` before sending, marked after."""
 
@@ -69,6 +87,7 @@ class Item:
     title: str
     summary: str  # plain text, used for matching and snippets
     summary_html: str = ""  # sanitised HTML, used for display only
+    content: str = ""  # full article text when extracted, plain text; matched as `content`
     published: datetime | None = None
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -87,23 +106,92 @@ class Identity:
 
 
 @dataclass(frozen=True, slots=True)
-class Watchlist:
-    """A named list of terms; a term is a word or a phrase."""
+class Entity:
+    """A watched person, organisation, vessel or country.
+
+    Strong names (`name`, `aliases`) match on their own; `weak_aliases` (short forms,
+    nicknames, surnames) only count in an item that also names the entity strongly.
+    `identifiers` (an IMO number, a registration number) match as exact tokens.
+    """
 
     name: str
-    terms: tuple[str, ...]
+    kind: EntityKind = EntityKind.PERSON
+    aliases: tuple[str, ...] = ()
+    weak_aliases: tuple[str, ...] = ()
+    identifiers: tuple[str, ...] = ()
+    id: str = ""  # an external id, e.g. the OpenSanctions entity id, shown in explanations
+
+
+def entity_to_dict(entity: Entity) -> dict[str, Any]:
+    """An entity as JSON-safe data (stored in the database, shown by the API)."""
+    data: dict[str, Any] = {"name": entity.name, "kind": entity.kind.value}
+    for key in ("aliases", "weak_aliases", "identifiers"):
+        if values := getattr(entity, key):
+            data[key] = list(values)
+    if entity.id:
+        data["id"] = entity.id
+    return data
+
+
+def entity_from_dict(data: dict[str, Any]) -> Entity:
+    """Inverse of `entity_to_dict`; ValueError names the first bad key."""
+    try:
+        kind = EntityKind(data.get("kind", EntityKind.PERSON.value))
+    except ValueError:
+        kinds = ", ".join(k.value for k in EntityKind)
+        raise ValueError(f"kind {data.get('kind')!r} is not one of {kinds}") from None
+    name = data.get("name")
+    if not isinstance(name, str):
+        raise ValueError("name must be a string")
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("aliases", "weak_aliases", "identifiers"):
+        values = data.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ValueError(f"{key} must be a list of strings")
+        lists[key] = tuple(values)
+    ident = data.get("id", "")
+    if not isinstance(ident, str):
+        raise ValueError("id must be a string")
+    return Entity(name=name, kind=kind, id=ident, **lists)
+
+
+@dataclass(frozen=True, slots=True)
+class Watchlist:
+    """What a team watches: terms, queries, regexes and entities, minus exclusions.
+
+    An item matches the watchlist when any positive entry matches it and no `exclude`
+    query does (exclusions such as `sport*` drop football "sanctions").
+    """
+
+    name: str
+    terms: tuple[str, ...] = ()  # keywords and phrases; `sanction*` is a prefix
+    queries: tuple[str, ...] = ()  # boolean queries, see `alerts.matching.query`
+    regexes: tuple[str, ...] = ()  # RE2 syntax, matched case-insensitively
+    entities: tuple[Entity, ...] = ()
+    exclude: tuple[str, ...] = ()  # queries; any match vetoes the watchlist for the item
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """Why an item matched: which term, in which field, with the text around it."""
+    """Why an item matched: which entry, which spelling, in which field, with context.
+
+    `term` is the watchlist entry as written (a term, a query, a regex or an entity's
+    primary name); `matched` is what was actually found for it (an alias, a generated name
+    form such as "Putin Vladimir", a query's word); `start`/`end` are character offsets in
+    the original field text; `highlight` is the hit's [start, end) within `snippet`.
+    """
 
     watchlist: str
     term: str
-    field: str  # "title" | "summary"
-    start: int  # character offsets of the matched text within the field
+    field: str  # "title" | "summary" | "content" | "source" | "tag"
+    start: int
     end: int
     snippet: str
+    kind: MatchKind = MatchKind.TERM
+    matched: str = ""  # "" when the entry itself matched as written
+    score: float = 1.0  # 1.0 exact; below 1 for fuzzy entity hits
+    highlight: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

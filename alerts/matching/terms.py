@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from alerts.matching.normalize import fold_tokens
 
-__all__ = ["MAX_TERM_LENGTH", "parse_term", "term_problem", "term_tokens"]
+__all__ = ["MAX_TERM_LENGTH", "parse_term", "term_problem", "term_tokens", "text_problem"]
 
 MAX_TERM_LENGTH = 200
 
@@ -26,13 +28,30 @@ def term_tokens(raw: str) -> tuple[str, ...]:
     return fold_tokens(parse_term(raw))
 
 
+def text_problem(text: str, what: str = "term", limit: int = MAX_TERM_LENGTH) -> str | None:
+    """Checks shared by every watchlist entry (terms, queries, regexes, entity names).
+
+    Empty, longer than `limit` characters, or holding a control character (which no real
+    spelling has and which usually means a broken import).
+    """
+    stripped = text.strip()
+    if not stripped:
+        return f"{what} is empty"
+    if len(stripped) > limit:
+        return f"{what} is too long ({len(stripped)} characters, at most {limit})"
+    for i, ch in enumerate(stripped):
+        if unicodedata.category(ch) == "Cc":
+            return f"{what} has a control character (U+{ord(ch):04X}) at column {i + 1}"
+    return None
+
+
 def term_problem(term: str) -> str | None:
     """A human message saying why `term` is invalid, or None if it is fine."""
+    if problem := text_problem(term):
+        return problem
     stripped = term.strip()
-    if not stripped or not parse_term(stripped):
+    if not parse_term(stripped):
         return "term is empty"
-    if len(stripped) > MAX_TERM_LENGTH:
-        return f"term is too long ({len(stripped)} characters, at most {MAX_TERM_LENGTH})"
     if stripped.count('"') % 2:
         return 'term has an unbalanced double quote (")'
     if not term_tokens(stripped):
