@@ -19,9 +19,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from alerts.delivery.schedule import ScheduleError, check_zone, parse_schedule
-from alerts.domain import ChannelConfig, ChannelKind, Feed, Subscription, Watchlist
+from alerts.domain import (
+    ChannelConfig,
+    ChannelKind,
+    Entity,
+    Feed,
+    Subscription,
+    Watchlist,
+    entity_from_dict,
+)
 from alerts.errors import ConfigError, ConfigProblem
-from alerts.matching import term_problem
+from alerts.matching import watchlist_problems
 
 DEFAULT_CONFIG_PATH = "feeds.toml"
 DEFAULT_DATABASE_URL = "sqlite:///data/alerts.db"
@@ -222,6 +230,10 @@ class Config:
     channels: tuple[ChannelConfig, ...]
     subscriptions: tuple[Subscription, ...]
     timezone: str = "UTC"
+    # Watchlists whose entries do not compile (a bad query, regex or name). They are left
+    # out of `watchlists`, so the service runs with the others and keeps the last saved
+    # version of these; `alerts check` reports them and fails.
+    watchlist_problems: tuple[ConfigProblem, ...] = ()
     channel_by_name: dict[str, ChannelConfig] = field(default_factory=dict, compare=False)
 
     def feed(self, name: str) -> Feed | None:
@@ -239,7 +251,7 @@ _TOP_LEVEL = {"settings", "feeds", "watchlists", "channels", "subscriptions"}
 _KEYS: dict[str, set[str]] = {
     "settings": {"timezone", "default_interval"},
     "feeds": {"name", "url", "title", "interval", "enabled"},
-    "watchlists": {"name", "terms", "description"},
+    "watchlists": {"name", "terms", "queries", "regexes", "entities", "exclude", "description"},
     "channels": {"name", "type", "to", "from", "url", "url_env", "secret_env"},
     "subscriptions": {"name", "watchlists", "channel", "schedule"},
 }
@@ -262,16 +274,19 @@ def parse_interval(text: str) -> timedelta:
 class _Lines:
     """Find the line of a key in a TOML file (tomllib reports no positions for valid files)."""
 
-    _ARRAY = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]")
+    _ARRAY = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.-]+)\s*\]\]")
     _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]")
     _KEY = re.compile(r'^\s*("?)([A-Za-z0-9_-]+)\1\s*=')
 
     def __init__(self, text: str) -> None:
         self.where: dict[tuple[str, int, str], int] = {}
+        self.text_lines = text.splitlines()
         counts: dict[str, int] = {}
         table, index = "", 0
         for number, line in enumerate(text.splitlines(), start=1):
             if m := self._ARRAY.match(line):
+                if "." in m.group(1):
+                    continue  # [[watchlists.entities]]: its keys belong to the parent entry
                 table = m.group(1)
                 index = counts.get(table, -1) + 1
                 counts[table] = index
@@ -284,6 +299,19 @@ class _Lines:
 
     def line(self, table: str, index: int, key: str = "") -> int | None:
         return self.where.get((table, index, key)) or self.where.get((table, index, ""))
+
+    def line_of(self, table: str, index: int, key: str, value: str) -> int | None:
+        """The line holding `value` in a (possibly multi-line) array under `key`."""
+        first = self.line(table, index, key)
+        if first is None:
+            return None
+        needle = value[:40]
+        for offset, line in enumerate(self.text_lines[first - 1 :]):
+            if needle and needle in line:
+                return first + offset
+            if offset and (self._ARRAY.match(line) or self._TABLE.match(line)):
+                break
+        return first
 
 
 class _Checker:
@@ -370,11 +398,12 @@ def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]
         for i, raw in enumerate(tables["feeds"])
         if (f := _feed(check, i, raw, default_interval)) is not None
     ]
-    watchlists = [
-        w
+    parsed = [
+        (i, w)
         for i, raw in enumerate(tables["watchlists"])
         if (w := _watchlist(check, i, raw)) is not None
     ]
+    watchlists, watchlist_problems = _compilable(check, parsed, tables["watchlists"])
     channels = [
         c
         for i, raw in enumerate(tables["channels"])
@@ -397,6 +426,7 @@ def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]
         subscriptions=tuple(subscriptions),
         timezone=timezone,
         channel_by_name={c.name: c for c in channels},
+        watchlist_problems=tuple(watchlist_problems),
     )
 
 
@@ -515,18 +545,83 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+_ENTITY_KEYS = {"name", "kind", "aliases", "weak_aliases", "identifiers", "id"}
+
+
 def _watchlist(check: _Checker, i: int, raw: dict[str, Any]) -> Watchlist | None:
+    """The watchlist's shape (types, keys); its entries are checked by `_compilable`."""
     _unknown_keys(check, "watchlists", i, raw)
     name = _name(check, "watchlists", i, raw)
-    terms = _strings(check, "watchlists", i, raw, "terms", name or "")
-    bad = False
-    for term in terms:
-        if problem := term_problem(term):
-            check.add("watchlists", i, "terms", f"term {term!r}: {problem}", name or "")
-            bad = True
-    if name is None or not terms or bad:
+    label = name or ""
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("terms", "queries", "regexes", "exclude"):
+        if key in raw:
+            lists[key] = tuple(_strings(check, "watchlists", i, raw, key, label))
+    entities: list[Entity] = []
+    raw_entities = raw.get("entities", [])
+    if not isinstance(raw_entities, list) or not all(isinstance(e, dict) for e in raw_entities):
+        check.add("watchlists", i, "entities", "must be a list of tables: [[watchlists.entities]]", label)
+        raw_entities = []
+    for k, raw_entity in enumerate(raw_entities):
+        for key in raw_entity:
+            if key not in _ENTITY_KEYS:
+                hint = _closest(key, _ENTITY_KEYS)
+                more = f"; did you mean {hint!r}?" if hint else ""
+                check.add("watchlists", i, "entities", f"entities[{k}]: unknown key {key!r}{more}", label)
+        try:
+            entities.append(entity_from_dict(raw_entity))
+        except ValueError as exc:
+            check.add("watchlists", i, "entities", f"entities[{k}]: {exc}", label)
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        check.add("watchlists", i, "description", "must be a string", label)
+        description = ""
+    if name is not None and not (lists.get("terms") or lists.get("queries") or lists.get("regexes") or entities):
+        check.add(
+            "watchlists",
+            i,
+            "",
+            "needs at least one of terms, queries, regexes or entities "
+            "(or import entities into it with `alerts watchlists import`)",
+            label,
+        )
+    if name is None:
         return None
-    return Watchlist(name=name, terms=tuple(terms))
+    return Watchlist(name=name, entities=tuple(entities), description=description, **lists)
+
+
+# Which config key holds each kind of watchlist entry (for line numbers).
+_ENTRY_KEYS = {"terms": "terms", "query": "queries", "regexes": "regexes", "exclude": "exclude", "entities": "entities"}
+
+
+def _compilable(
+    check: _Checker, parsed: list[tuple[int, Watchlist]], raws: list[dict[str, Any]]
+) -> tuple[list[Watchlist], list[ConfigProblem]]:
+    """Split watchlists into those that compile and the problems of those that do not."""
+    good: list[Watchlist] = []
+    problems: list[ConfigProblem] = []
+    for i, watchlist in parsed:
+        found = watchlist_problems(watchlist)
+        if not found:
+            good.append(watchlist)
+            continue
+        for problem in found:
+            entry, _, rest = problem.entry.partition("[")
+            key = _ENTRY_KEYS.get(entry, entry)
+            line = None
+            if rest:
+                position = int(rest.rstrip("]"))
+                values = raws[i].get(key, [])
+                if isinstance(values, list) and position < len(values):
+                    value = values[position]
+                    text = value if isinstance(value, str) else str(value.get("name", ""))
+                    line = check.lines.line_of("watchlists", i, key, text)
+            line = line or check.lines.line("watchlists", i, key)
+            where = f'watchlist "{watchlist.name}"'
+            if line is not None:
+                where = f"line {line}, {where}"
+            problems.append(ConfigProblem(check.path, where, problem.message))
+    return good, problems
 
 
 def _channel(

@@ -123,7 +123,6 @@ def problems(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -
             "'not-an-address' is not an email address",
         ),
         ('type = "slack"', 'type = "pager"', "unknown channel type 'pager'"),
-        ('terms = ["Navalny", ', 'terms = ["  ", ', "watchlists[0] 'russia'.terms: term '  '"),
         ("[settings]", "[setings]", "unknown section 'setings'"),
     ],
 )

@@ -6,7 +6,7 @@ import pytest
 
 from alerts.domain import Item, Match, Watchlist
 from alerts.matching import compile_watchlists, term_problem
-from alerts.matching.matcher import snippet
+from alerts.matching.engine import snippet
 
 BIDEN_EN = (
     "The Biden administration announced a series of sanctions against Russia on Tuesday "
@@ -40,6 +40,7 @@ def test_biden_navalny_story_english() -> None:
         [Watchlist("Russia", ('"sanctions against Russia"', "Navalny", "Навальный"))]
     )
     result = matcher.match(item("US sanctions Russia over Navalny", BIDEN_EN))
+    # "Навальный" transliterates to the same word as "Navalny": one term, reported once.
     assert [(m.term, m.field) for m in result] == [
         ("Navalny", "title"),
         ("sanctions against Russia", "summary"),
@@ -51,12 +52,18 @@ def test_biden_navalny_story_english() -> None:
     assert "Alexei Navalny" in result[2].snippet
 
 
+def test_cyrillic_term_alone_finds_the_latin_spelling() -> None:
+    matcher = compile_watchlists([Watchlist("Russia", ("Навальный",))])
+    result = matcher.match(item("", BIDEN_EN))
+    assert [(m.term, BIDEN_EN[m.start : m.end]) for m in result] == [("Навальный", "Navalny")]
+
+
 def test_biden_navalny_story_russian() -> None:
     matcher = compile_watchlists([Watchlist("Russia", ("Navalny", "Навальный"))])
     result = matcher.match(item("", BIDEN_RU))
-    # No stemming in this first form: "Навального" does not match, "Навальный" does.
-    assert [(m.term, BIDEN_RU[m.start : m.end]) for m in result] == [("Навальный", "Навальный")]
-    assert BIDEN_RU.index("Навальный находится") == result[0].start
+    # Cyrillic words are stemmed: the genitive "Навального" is found first.
+    assert [(m.term, BIDEN_RU[m.start : m.end]) for m in result] == [("Navalny", "Навального")]
+    assert BIDEN_RU.index("Навального") == result[0].start
 
 
 # --- whole words --------------------------------------------------------------------------
@@ -76,7 +83,7 @@ def test_biden_navalny_story_russian() -> None:
         ("Sber", "Sberbank", False),
         ("Wagner", "pro-Wagner channels", True),  # hyphen separates words
         ("Навальный", "НАВАЛЬНЫЙ", True),
-        ("Навальный", "Навальным", False),  # no stemming
+        ("Навальный", "Навальным", True),  # Cyrillic case endings are stemmed
         ("Navalny", "Ｎａｖａｌｎｙ", True),  # full-width
         ("Zelensky", "Zelenský", True),  # accents
         ("Lukashenko", "Łukashenko", True),
@@ -181,8 +188,15 @@ def test_equivalent_terms_in_one_watchlist_reported_once() -> None:
     assert found(["Navalny", "NAVALNY", '"navalny"'], summary="Navalny") == ["Navalny"]
 
 
-def test_invalid_terms_are_ignored_when_compiling() -> None:
-    assert found(["", "  ", "?!", "Navalny"], summary="Navalny") == ["Navalny"]
+def test_a_watchlist_with_invalid_terms_is_rejected_and_the_others_work() -> None:
+    matcher = compile_watchlists(
+        [Watchlist("bad", ("", "?!", "Navalny")), Watchlist("good", ("Navalny",))]
+    )
+    assert [m.watchlist for m in matcher.match(item("", "Navalny"))] == ["good"]
+    assert [str(p) for p in matcher.problems] == [
+        "watchlist \"bad\": term '': term is empty",
+        "watchlist \"bad\": term '?!': term has no letters or digits",
+    ]
 
 
 def test_no_match_and_empty_fields() -> None:
@@ -215,13 +229,15 @@ def test_snippet_cuts_at_word_boundaries_with_ellipses() -> None:
 
 def test_snippet_without_whitespace_uses_hard_cut() -> None:
     text = "x" * 100 + "Navalny" + "y" * 100
-    assert snippet(text, 100, 107) == "…" + "x" * 60 + "Navalny" + "y" * 60 + "…"
+    assert snippet(text, 100, 107) == ("…" + "x" * 60 + "Navalny" + "y" * 60 + "…", (61, 68))
 
 
 def test_snippet_at_edges() -> None:
     text = "Navalny " + "word " * 30
-    assert snippet(text, 0, 7).startswith("Navalny word")
-    assert snippet(text, 0, 7).endswith("…")
+    text_, highlight = snippet(text, 0, 7)
+    assert text_.startswith("Navalny word")
+    assert text_.endswith("…")
+    assert highlight == (0, 7)
 
 
 # --- term_problem --------------------------------------------------------------------------

@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from alerts.domain import Digest, DigestEntry, DigestSection, Match, PendingEntry, Subscription
+from alerts.domain import (
+    Digest,
+    DigestEntry,
+    DigestSection,
+    Match,
+    MatchKind,
+    PendingEntry,
+    Subscription,
+)
 
 SCHEMA_VERSION = 1
 # Subject lines name at most this many watchlists; the rest become "+N more".
@@ -155,7 +163,28 @@ def match_to_payload(m: Match) -> dict[str, Any]:
         "start": m.start,
         "end": m.end,
         "snippet": m.snippet,
+        "kind": m.kind.value,
+        "matched": m.matched,
+        "score": m.score,
+        "highlight": list(m.highlight) if m.highlight is not None else None,
     }
+
+
+def match_from_payload(m: Mapping[str, Any]) -> Match:
+    """Inverse of `match_to_payload`; payloads written before matches had kinds still load."""
+    highlight = m.get("highlight")
+    return Match(
+        watchlist=str(m["watchlist"]),
+        term=str(m["term"]),
+        field=str(m["field"]),
+        start=int(m["start"]),
+        end=int(m["end"]),
+        snippet=str(m["snippet"]),
+        kind=MatchKind(m.get("kind", MatchKind.TERM.value)),
+        matched=str(m.get("matched", "")),
+        score=float(m.get("score", 1.0)),
+        highlight=(int(highlight[0]), int(highlight[1])) if highlight else None,
+    )
 
 
 def digest_from_payload(p: Mapping[str, Any]) -> Digest:
@@ -190,17 +219,7 @@ def _entry_in(e: Mapping[str, Any]) -> DigestEntry:
         feed_title=str(e["feed_title"]),
         published=_dt_in(e["published"]) if e["published"] is not None else None,
         also_in=tuple(str(x) for x in e["also_in"]),
-        matches=tuple(
-            Match(
-                watchlist=str(m["watchlist"]),
-                term=str(m["term"]),
-                field=str(m["field"]),
-                start=int(m["start"]),
-                end=int(m["end"]),
-                snippet=str(m["snippet"]),
-            )
-            for m in e["matches"]
-        ),
+        matches=tuple(match_from_payload(m) for m in e["matches"]),
     )
 
 

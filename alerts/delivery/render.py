@@ -99,9 +99,12 @@ def _story_view(e: DigestEntry, zone: ZoneInfo, *, html: bool) -> dict[str, Any]
                 "watchlist": m.watchlist,
                 "term": m.term,
                 "field": m.field,
-                "snippet": highlight_html(m.snippet, m.term)
+                "kind": m.kind.value,
+                "matched": m.matched,
+                "score": m.score,
+                "snippet": highlight_html(m.snippet, m.term, m.highlight)
                 if html
-                else highlight_text(m.snippet, m.term),
+                else highlight_text(m.snippet, m.term, m.highlight),
             }
             for m in e.matches
         ],
@@ -136,13 +139,21 @@ class Segment:
     hit: bool
 
 
-def highlight_segments(snippet: str, term: str) -> list[Segment]:
+def highlight_segments(
+    snippet: str, term: str, highlight: tuple[int, int] | None = None
+) -> list[Segment]:
     """Split `snippet` into plain and matched pieces.
 
-    `Match.start/end` are offsets in the whole field, not the snippet, so the term is found
-    again here: case-insensitive, any run of whitespace between words, whole words preferred
-    (falling back to substrings, e.g. for terms the matcher found inside a longer word).
+    The engine gives the hit's place in the snippet (`Match.highlight`); that is used when
+    present and sane. Older stored matches have none, so the term is found again:
+    case-insensitive, any whitespace between words, whole words preferred (falling back
+    to substrings, e.g. for terms the matcher found inside a longer word).
     """
+    if highlight is not None and 0 <= highlight[0] < highlight[1] <= len(snippet):
+        a, b = highlight
+        pieces = [Segment(snippet[:a], False), Segment(snippet[a:b], True)]
+        pieces.append(Segment(snippet[b:], False))
+        return [p for p in pieces if p.text]
     words = term.split()
     if not words or not snippet:
         return [Segment(snippet, False)] if snippet else []
@@ -164,10 +175,10 @@ def highlight_segments(snippet: str, term: str) -> list[Segment]:
     return segments
 
 
-def highlight_html(snippet: str, term: str) -> Markup:
+def highlight_html(snippet: str, term: str, highlight: tuple[int, int] | None = None) -> Markup:
     """Escaped snippet with the matched words in `<mark>`; nothing else is left unescaped."""
     out = Markup("")
-    for seg in highlight_segments(snippet, term):
+    for seg in highlight_segments(snippet, term, highlight):
         if seg.hit:
             out += Markup("<mark>%s</mark>") % seg.text  # `%` escapes the argument
         else:
@@ -175,10 +186,10 @@ def highlight_html(snippet: str, term: str) -> Markup:
     return out
 
 
-def highlight_text(snippet: str, term: str) -> str:
+def highlight_text(snippet: str, term: str, highlight: tuple[int, int] | None = None) -> str:
     """Snippet with the matched words wrapped in `**`."""
     start, end = TEXT_MARK
     return "".join(
         f"{start}{seg.text}{end}" if seg.hit else seg.text
-        for seg in highlight_segments(snippet, term)
+        for seg in highlight_segments(snippet, term, highlight)
     )

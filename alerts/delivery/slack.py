@@ -145,7 +145,7 @@ def _story_blocks(e: DigestEntry, zone: ZoneInfo, max_text: int) -> list[dict[st
     for m in e.matches:
         snippet = "".join(
             f"*{slack_escape(seg.text)}*" if seg.hit else slack_escape(seg.text)
-            for seg in highlight_segments(m.snippet, m.term)
+            for seg in highlight_segments(m.snippet, m.term, m.highlight)
         )
         lines.append(f"_{slack_escape(m.term)}_ ({slack_escape(m.field)}): {snippet}")
     if lines:

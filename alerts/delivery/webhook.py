@@ -55,6 +55,10 @@ def webhook_body(d: Digest) -> dict[str, Any]:
                         "term": m.term,
                         "field": m.field,
                         "snippet": m.snippet,
+                        "kind": m.kind.value,
+                        "matched": m.matched,
+                        "score": m.score,
+                        "highlight": list(m.highlight) if m.highlight is not None else None,
                     }
                     for m in e.matches
                 ],

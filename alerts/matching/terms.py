@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from alerts.matching.normalize import fold_tokens
+from alerts.matching.keys import PLACEHOLDER, plain_key, words
 
 __all__ = ["MAX_TERM_LENGTH", "parse_term", "term_problem", "term_tokens", "text_problem"]
 
@@ -24,8 +24,9 @@ def parse_term(raw: str) -> str:
 
 
 def term_tokens(raw: str) -> tuple[str, ...]:
-    """The folded words a term matches, in order; empty if it has no letters or digits."""
-    return fold_tokens(parse_term(raw))
+    """The keys of a term's words, in order; empty if it has no letters or digits."""
+    keys = (plain_key(w) for w in words(parse_term(raw).rstrip("*")))
+    return tuple(k for k in keys if k != PLACEHOLDER)
 
 
 def text_problem(text: str, what: str = "term", limit: int = MAX_TERM_LENGTH) -> str | None:

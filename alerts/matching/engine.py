@@ -1,0 +1,662 @@
+"""The matching engine: every active watchlist compiled into one Aho-Corasick automaton.
+
+Compiling turns every term, query word, entity name form and exclusion word of every
+watchlist into key sequences (`keys.variants`), and puts them all in ONE automaton over
+the text " key1 key2 key3 ", keys separated and framed by spaces, so a pattern " iong un "
+can only match whole words, and a prefix term (`sanction*`) is a pattern without its
+closing space. Matching an item keys each field's words once (cached per word), scans each
+field once, and then works only on the hits, so the cost per item hardly depends on how
+many terms there are. The automaton reports every occurrence of every pattern, nested and
+overlapping ones included ("freight" inside "national freight guidance", a surname inside
+a full name), which a longest-match scanner such as flashtext silently drops.
+
+On the hits:
+
+* terms report their first occurrence per field;
+* queries (see `query`) are evaluated only when one of their positive words was hit;
+* entities count when a strong name form was hit, or fuzzily matched (one edit in a
+  part of six letters or more, found through a deletion index and checked with
+  `rapidfuzz`); weak aliases count only beside a strong hit;
+* regexes (RE2) run on the fields of watchlists that have them;
+* an exclusion that matches drops the whole watchlist for that item.
+
+A `CompiledMatcher` is immutable: the service builds a new one in the background when
+watchlists change and swaps the reference, so a running poll never sees a half-built one.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any, Protocol
+
+import ahocorasick
+from rapidfuzz.distance import OSA
+
+from alerts.domain import Entity, EntityKind, Item, Match, MatchKind, Watchlist
+from alerts.matching.keys import ABJAD, CYRILLIC, key_cache, text_key, variants, word_spans, words
+from alerts.matching.names import MIN_FUZZY_PART, NameForm, entity_forms
+from alerts.matching.query import (
+    DEFAULT_FIELDS,
+    Hit,
+    Node,
+    Phrase,
+    QueryError,
+    evaluate,
+    leaves,
+    parse_query,
+    positive_leaves,
+)
+from alerts.matching.regexes import compile_regex, regex_problem
+from alerts.matching.terms import MAX_TERM_LENGTH, parse_term, term_problem, text_problem
+
+__all__ = [
+    "FIELDS",
+    "MAX_FIELD_CHARS",
+    "CompiledMatcher",
+    "Explanation",
+    "Matcher",
+    "Veto",
+    "WatchlistProblem",
+    "compile_watchlists",
+    "snippet",
+    "watchlist_problems",
+]
+
+FIELDS = ("title", "summary", "content", "source", "tag")
+MAX_FIELD_CHARS = 1_000_000  # text beyond this in one field is not matched (5 MB items)
+SNIPPET_CONTEXT = 60  # characters of original text kept on each side of a match
+_WS_RE = re.compile(r"\s+")
+# Between tags: a letter (MODIFIER LETTER PRIME) that is a word of its own but keys to the
+# placeholder no term has, so no phrase can span two tags.
+_TAG_SEPARATOR = " \u02b9 "
+_APOSTROPHES = "'’ʼ"
+_FUZZY_CACHE_LIMIT = 100_000
+
+# Target kinds stored with each automaton pattern.
+_TERM, _QUERY, _EXCLUDE, _ENTITY = 0, 1, 2, 3
+
+
+class Matcher(Protocol):
+    """Finds why an item matches the compiled watchlists."""
+
+    def match(self, item: Item) -> tuple[Match, ...]:
+        """Every reason `item` matches, ordered by watchlist, field, position."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistProblem:
+    """Why a watchlist (or one of its entries) could not be compiled."""
+
+    watchlist: str
+    entry: str  # "terms[2]", "queries[0]", "entities[3]", ...
+    message: str
+
+    def __str__(self) -> str:
+        return f'watchlist "{self.watchlist}": {self.message}'
+
+
+@dataclass(frozen=True, slots=True)
+class Veto:
+    """An exclusion that dropped a watchlist's matches for an item."""
+
+    watchlist: str
+    exclusion: str
+    field: str
+    snippet: str
+    vetoed: tuple[Match, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Everything the engine found in an item: the matches and what exclusions removed."""
+
+    matches: tuple[Match, ...]
+    vetoes: tuple[Veto, ...]
+
+
+# -- compiling ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Query:
+    watchlist: int
+    text: str
+    node: Node
+    leaves: tuple[Phrase, ...]
+    positive: frozenset[Phrase]
+
+
+@dataclass(slots=True)
+class _Entity:
+    watchlist: int
+    entity: Entity
+    forms: list[NameForm]
+
+
+@dataclass(slots=True)
+class _Compiling:
+    """Mutable state while compiling; frozen into a `CompiledMatcher`."""
+
+    patterns: dict[str, int] = field(default_factory=dict)
+    targets: list[list[tuple[int, int, int]]] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)  # words per pattern
+
+    def add(self, seqs: Iterable[tuple[str, ...]], prefix: bool, target: tuple[int, int, int]) -> int:
+        added = 0
+        for seq in seqs:
+            key = " " + " ".join(seq) + ("" if prefix else " ")
+            pid = self.patterns.get(key)
+            if pid is None:
+                pid = self.patterns[key] = len(self.targets)
+                self.targets.append([])
+                self.lengths.append(len(seq))
+            if target not in self.targets[pid]:
+                self.targets[pid].append(target)
+            added += 1
+        return added
+
+
+def _term_words(term: str) -> tuple[list[str], bool]:
+    """The words of a term and whether it ends in a prefix wildcard."""
+    text = parse_term(term)
+    prefix = text.endswith("*")
+    return words(text.rstrip("*")), prefix
+
+
+def watchlist_problems(watchlist: Watchlist) -> list[WatchlistProblem]:
+    """Every reason `watchlist` cannot be compiled; empty when it is fine."""
+    out: list[WatchlistProblem] = []
+
+    def bad(entry: str, message: str) -> None:
+        out.append(WatchlistProblem(watchlist.name, entry, message))
+
+    for i, term in enumerate(watchlist.terms):
+        if problem := term_problem(term):
+            bad(f"terms[{i}]", f"term {term[:60]!r}: {problem}")
+        elif parse_term(term).strip("*").strip() == "":
+            bad(f"terms[{i}]", f"term {term!r}: a wildcard needs letters before it")
+    for kind, queries in (("query", watchlist.queries), ("exclude", watchlist.exclude)):
+        for i, query in enumerate(queries):
+            try:
+                parse_query(query)
+            except QueryError as exc:
+                bad(f"{kind}[{i}]", f"{kind} {exc}")
+    for i, pattern in enumerate(watchlist.regexes):
+        if problem := regex_problem(pattern):
+            bad(f"regexes[{i}]", f"regex {pattern[:60]!r}: {problem}")
+    for i, entity in enumerate(watchlist.entities):
+        for name in (entity.name, *entity.aliases, *entity.weak_aliases):
+            if problem := text_problem(name, "name", MAX_TERM_LENGTH):
+                bad(f"entities[{i}]", f"entity {entity.name[:60]!r}: {problem}")
+            elif not words(name):
+                bad(f"entities[{i}]", f"entity {entity.name[:60]!r}: name {name!r} has no letters")
+    if not (watchlist.terms or watchlist.queries or watchlist.regexes or watchlist.entities):
+        if watchlist.exclude:
+            bad("exclude", "only exclusions: add a term, query, regex or entity to match")
+    return out
+
+
+def compile_watchlists(
+    watchlists: Sequence[Watchlist], *, fuzzy: bool = True
+) -> CompiledMatcher:
+    """Compile every watchlist into one matcher.
+
+    A watchlist with a problem (see `watchlist_problems`) is left out and reported in
+    `CompiledMatcher.problems`; the others work.
+    """
+    state = _Compiling()
+    names: list[str] = []
+    terms: list[list[str]] = []
+    queries: list[_Query] = []
+    exclusions: list[_Query] = []
+    entities: list[_Entity] = []
+    regexes: list[list[tuple[str, Any]]] = []
+    problems: list[WatchlistProblem] = []
+    scoped_fields: set[str] = set()
+    for watchlist in watchlists:
+        found = watchlist_problems(watchlist)
+        if found:
+            problems.extend(found)
+            continue
+        wi = len(names)
+        names.append(watchlist.name)
+        written: list[str] = []
+        seen: set[tuple[tuple[tuple[str, ...], ...], bool]] = set()
+        for term in watchlist.terms:
+            term_words, prefix = _term_words(term)
+            seqs = variants(term_words)
+            # "Navalny" and "NAVALNY" in one watchlist would report the same hit twice.
+            if (tuple(seqs), prefix) in seen:
+                continue
+            seen.add((tuple(seqs), prefix))
+            state.add(seqs, prefix, (_TERM, wi, len(written)))
+            written.append(parse_term(term))
+        terms.append(written)
+        for target_kind, texts, bucket in (
+            (_QUERY, watchlist.queries, queries),
+            (_EXCLUDE, watchlist.exclude, exclusions),
+        ):
+            for text in texts:
+                node = parse_query(text)
+                q = _Query(wi, text, node, leaves(node), frozenset(positive_leaves(node)))
+                qi = len(bucket)
+                bucket.append(q)
+                for li, leaf in enumerate(q.leaves):
+                    scoped_fields.update(leaf.fields)
+                    state.add(variants(words(leaf.text)), leaf.prefix, (target_kind, qi, li))
+        for entity in watchlist.entities:
+            ei = len(entities)
+            forms = entity_forms(entity)
+            entities.append(_Entity(wi, entity, forms))
+            abjad = entity.kind is not EntityKind.COUNTRY
+            for fi, form in enumerate(forms):
+                seqs = variants(form.words, abjad_form=abjad, scripts=form.scripts)
+                state.add(seqs, False, (_ENTITY, ei, fi))
+        regexes.append([(p, compile_regex(p)) for p in watchlist.regexes])
+    return CompiledMatcher(
+        state, names, terms, queries, exclusions, entities, regexes, problems, scoped_fields, fuzzy
+    )
+
+
+# -- matching -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Field:
+    """One field of an item as scanned: text, keys, and (lazily) word offsets."""
+
+    name: str
+    text: str
+    words: list[str]  # as written
+    keys: list[str]
+    _starts: list[int] | None = None  # position of the space before each key
+    _spans: list[tuple[int, int]] | None = None
+
+    def word_at(self, position: int) -> int:
+        """The index of the word whose leading space is at `position` in the scanned text."""
+        if self._starts is None:
+            self._starts = [0, *accumulate(len(k) + 1 for k in self.keys)]
+        return bisect_left(self._starts, position)
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        """Original [start, end) of words first..last-1, without a trailing possessive."""
+        if self._spans is None:
+            self._spans = word_spans(self.text)
+        start, end = self._spans[first][0], self._spans[last - 1][1]
+        if end - start > 2 and self.text[end - 1] in "sS" and self.text[end - 2] in _APOSTROPHES:
+            end -= 2  # "Rosneft's": the hit is "Rosneft"
+        return start, end
+
+
+class CompiledMatcher:
+    """Watchlists compiled into one automaton. Immutable after construction; thread-safe."""
+
+    def __init__(
+        self,
+        state: _Compiling,
+        names: list[str],
+        terms: list[list[str]],
+        queries: list[_Query],
+        exclusions: list[_Query],
+        entities: list[_Entity],
+        regexes: list[list[tuple[str, Any]]],
+        problems: list[WatchlistProblem],
+        scoped_fields: set[str],
+        fuzzy: bool,
+    ) -> None:
+        self.watchlists = tuple(names)
+        self.problems = tuple(problems)
+        self._terms = terms
+        self._queries = queries
+        self._exclusions = exclusions
+        self._entities = entities
+        self._regexes = regexes
+        self._has_regexes = any(regexes)
+        self._targets = [tuple(t) for t in state.targets]
+        self._lengths = state.lengths
+        self._fields = ("title", "summary", "content") + tuple(
+            f for f in ("source", "tag") if f in scoped_fields
+        )
+        self.term_count = (
+            sum(len(t) for t in terms) + len(queries) + len(entities) + sum(map(len, regexes))
+        )
+        self.pattern_count = len(state.patterns)
+        self._key_chars = [0] * len(state.patterns)
+        for key, pid in state.patterns.items():
+            self._key_chars[pid] = len(key)
+        self._automaton: Any = None
+        if state.patterns:
+            automaton = ahocorasick.Automaton()
+            for key, pid in state.patterns.items():
+                automaton.add_word(key, pid)
+            automaton.make_automaton()
+            self._automaton = automaton
+        self._fuzzy: dict[str, list[tuple[int, int, int]]] = {}
+        # Text word -> its fuzzy candidates. Capitalised words repeat from item to item
+        # ("Treasury", "Moscow"), so most look-ups are answered here. Bounded.
+        self._fuzzy_cache: dict[str, set[tuple[int, int, int]]] = {}
+        if fuzzy:
+            self._build_fuzzy_index()
+
+    # Fuzzy candidates: every strong, fuzzy-eligible name part of MIN_FUZZY_PART letters
+    # or more is indexed under itself and each of its one-letter deletions; a text word
+    # finds the parts within one edit (substitution, insertion, deletion, transposition)
+    # by looking up itself and its own deletions (the symmetric-delete method).
+    def _build_fuzzy_index(self) -> None:
+        index = self._fuzzy
+        for ei, ent in enumerate(self._entities):
+            for fi, form in enumerate(ent.forms):
+                if not form.fuzzy:
+                    continue
+                keys = [text_key(w) for w in form.words]
+                if any(k[0] in (CYRILLIC, ABJAD) for k in keys):
+                    continue
+                for pi, key in enumerate(keys):
+                    if len(key) < MIN_FUZZY_PART or not key.isalpha():
+                        continue
+                    for variant in _deletions(_loose(key)):
+                        index.setdefault(variant, []).append((ei, fi, pi))
+
+    def match(self, item: Item) -> tuple[Match, ...]:
+        """See `Matcher.match`."""
+        return self.explain(item).matches
+
+    def explain(self, item: Item) -> Explanation:
+        """The matches in `item`, and the matches that exclusions removed."""
+        fields = self._scan_fields(item)
+        hits = self._scan(fields)
+        if not hits and not self._has_regexes and not self._fuzzy:
+            return Explanation((), ())
+        found: list[tuple[int, int, int, int, Match]] = []
+        query_hits: dict[int, dict[Phrase, list[Hit]]] = {}
+        exclude_hits: dict[int, dict[Phrase, list[Hit]]] = {}
+        entity_hits: dict[int, list[tuple[int, int, int, int, float]]] = {}
+        first_term: set[tuple[int, int, int]] = set()
+        for pid, fi, first in hits:
+            last = first + self._lengths[pid]
+            for kind, a, b in self._targets[pid]:
+                if kind == _TERM:
+                    if (a, b, fi) in first_term:
+                        continue
+                    first_term.add((a, b, fi))
+                    f = fields[fi]
+                    start, end = f.span(first, last)
+                    found.append(
+                        (a, fi, start, b, _make_match(self.watchlists[a], self._terms[a][b], f, start, end, MatchKind.TERM, "", 1.0))
+                    )
+                elif kind == _ENTITY:
+                    entity_hits.setdefault(a, []).append((b, fi, first, last, 1.0))
+                else:
+                    bucket = query_hits if kind == _QUERY else exclude_hits
+                    queries = self._queries if kind == _QUERY else self._exclusions
+                    leaf = queries[a].leaves[b]
+                    bucket.setdefault(a, {}).setdefault(leaf, []).append(
+                        Hit(fields[fi].name, first, last)
+                    )
+        if self._fuzzy:
+            self._fuzzy_hits(fields, entity_hits)
+        for qi, table in query_hits.items():
+            q = self._queries[qi]
+            if not q.positive.intersection(table):
+                continue
+            result = evaluate(q.node, _lookup(table))
+            if result is None:
+                continue
+            for li, (leaf, hit) in enumerate(result):
+                fi = _field_index(fields, hit.field)
+                f = fields[fi]
+                start, end = f.span(hit.start, hit.end)
+                m = _make_match(self.watchlists[q.watchlist], q.text, f, start, end, MatchKind.QUERY, leaf.text + ("*" if leaf.prefix else ""), 1.0)
+                found.append((q.watchlist, fi, start, 1_000_000 + qi * 100 + li, m))
+        for ei, ent_hits in entity_hits.items():
+            found.extend(self._entity_matches(ei, ent_hits, fields))
+        if self._has_regexes:
+            found.extend(self._regex_matches(fields))
+        vetoes: list[Veto] = []
+        if exclude_hits and found:
+            found, vetoes = self._apply_exclusions(found, exclude_hits, fields)
+        found.sort(key=lambda f: f[:4])
+        return Explanation(tuple(f[4] for f in found), tuple(vetoes))
+
+    def _scan_fields(self, item: Item) -> list[_Field]:
+        out = []
+        for name in self._fields:
+            if name == "source":
+                text = item.feed
+            elif name == "tag":
+                text = _TAG_SEPARATOR.join(item.tags)
+            else:
+                text = getattr(item, name)
+            if text:
+                text = text[:MAX_FIELD_CHARS]
+                found = words(text)
+                get = key_cache.get
+                out.append(_Field(name, text, found, [get(w) or text_key(w) for w in found]))
+        return out
+
+    def _scan(self, fields: list[_Field]) -> list[tuple[int, int, int]]:
+        """(pattern, field index, first word index) of every hit in every field."""
+        automaton = self._automaton
+        if automaton is None:
+            return []
+        hits: list[tuple[int, int, int]] = []
+        chars = self._key_chars
+        for fi, f in enumerate(fields):
+            if not f.keys:
+                continue
+            scanned = " " + " ".join(f.keys) + " "
+            for end, pid in automaton.iter(scanned):
+                hits.append((pid, fi, f.word_at(end - chars[pid] + 1)))
+        return hits
+
+    def _fuzzy_hits(
+        self, fields: list[_Field], entity_hits: dict[int, list[tuple[int, int, int, int, float]]]
+    ) -> None:
+        """Add entity forms found with one edit in some long parts (and exact elsewhere)."""
+        index = self._fuzzy
+        cache = self._fuzzy_cache
+        for fi, f in enumerate(fields):
+            if f.name not in DEFAULT_FIELDS:
+                continue
+            originals = f.words
+            tried: set[tuple[int, int, int]] = set()
+            for wi, key in enumerate(f.keys):
+                if len(key) < MIN_FUZZY_PART or key[0] in (CYRILLIC, ABJAD):
+                    continue
+                # Names are capitalised in cased scripts; "naval" in lower case is a word.
+                if originals[wi][:1].islower():
+                    continue
+                candidates = cache.get(key)
+                if candidates is None:
+                    candidates = set()
+                    for variant in _deletions(_loose(key)):
+                        found = index.get(variant)
+                        if found:
+                            candidates.update(found)
+                    if len(cache) >= _FUZZY_CACHE_LIMIT:
+                        cache.clear()
+                    cache[key] = candidates
+                if not candidates:
+                    continue
+                for ei, form_i, part in candidates:
+                    start = wi - part
+                    if (ei, form_i, start) in tried:
+                        continue
+                    tried.add((ei, form_i, start))
+                    score = self._fuzzy_score(ei, form_i, f.keys, start)
+                    if score is not None:
+                        n = len(self._entities[ei].forms[form_i].words)
+                        entity_hits.setdefault(ei, []).append((form_i, fi, start, start + n, score))
+
+    def _fuzzy_score(self, ei: int, form_i: int, keys: list[str], start: int) -> float | None:
+        form = self._entities[ei].forms[form_i]
+        parts = [text_key(w) for w in form.words]
+        if start < 0 or start + len(parts) > len(keys):
+            return None
+        edits = 0
+        for part, key in zip(parts, keys[start : start + len(parts)], strict=True):
+            if part == key:
+                continue
+            if len(part) < MIN_FUZZY_PART or len(key) < MIN_FUZZY_PART - 1:
+                return None  # short parts must match exactly: Un is not Il
+            if OSA.distance(_loose(part), _loose(key), score_cutoff=1) > 1:
+                return None
+            edits += 1
+        if edits == 0:
+            return None  # an exact hit; the automaton reported it already
+        total = sum(len(p) for p in parts)
+        return round(1 - edits / total, 3)
+
+    def _entity_matches(
+        self, ei: int, hits: list[tuple[int, int, int, int, float]], fields: list[_Field]
+    ) -> list[tuple[int, int, int, int, Match]]:
+        ent = self._entities[ei]
+        if not any(ent.forms[form_i].strong for form_i, *_ in hits):
+            return []  # weak aliases alone never match
+        out: list[tuple[int, int, int, int, Match]] = []
+        seen: set[tuple[str, int]] = set()
+        strong = [(fi, first, last) for form_i, fi, first, last, _ in hits if ent.forms[form_i].strong]
+        # Longest first at each place: "Putin Vladimir Vladimirovich" over "Putin Vladimir".
+        for form_i, fi, first, last, score in sorted(
+            hits, key=lambda h: (h[1], h[2], h[2] - h[3], -h[4])
+        ):
+            form = ent.forms[form_i]
+            if (form.source, fi) in seen:
+                continue
+            if not form.strong and any(
+                f == fi and a <= first and last <= b for f, a, b in strong
+            ):
+                continue  # "Putin" inside "Vladimir Putin" adds nothing
+            seen.add((form.source, fi))
+            f = fields[fi]
+            start, end = f.span(first, last)
+            matched = "" if form.source == ent.entity.name else form.source
+            m = _make_match(
+                self.watchlists[ent.watchlist], ent.entity.name, f, start, end,
+                MatchKind.ENTITY, matched, score,
+            )
+            out.append((ent.watchlist, fi, start, 2_000_000 + ei, m))
+        return out
+
+    def _regex_matches(self, fields: list[_Field]) -> list[tuple[int, int, int, int, Match]]:
+        out: list[tuple[int, int, int, int, Match]] = []
+        for wi, patterns in enumerate(self._regexes):
+            for ri, (pattern, compiled) in enumerate(patterns):
+                for fi, f in enumerate(fields):
+                    if f.name not in DEFAULT_FIELDS:
+                        continue
+                    m = compiled.search(f.text)
+                    if m is None:
+                        continue
+                    start, end = m.span()
+                    match = _make_match(
+                        self.watchlists[wi], pattern, f, start, end, MatchKind.REGEX, "", 1.0
+                    )
+                    out.append((wi, fi, start, 3_000_000 + ri, match))
+        return out
+
+    def _apply_exclusions(
+        self,
+        found: list[tuple[int, int, int, int, Match]],
+        exclude_hits: dict[int, dict[Phrase, list[Hit]]],
+        fields: list[_Field],
+    ) -> tuple[list[tuple[int, int, int, int, Match]], list[Veto]]:
+        matched_lists = {f[0] for f in found}
+        vetoes: list[Veto] = []
+        vetoed: set[int] = set()
+        for qi, table in exclude_hits.items():
+            q = self._exclusions[qi]
+            if q.watchlist not in matched_lists or q.watchlist in vetoed:
+                continue
+            if not q.positive.intersection(table):
+                continue
+            result = evaluate(q.node, _lookup(table))
+            if result is None:
+                continue
+            vetoed.add(q.watchlist)
+            leaf, hit = result[0]
+            f = fields[_field_index(fields, hit.field)]
+            start, end = f.span(hit.start, hit.end)
+            removed = tuple(x[4] for x in found if x[0] == q.watchlist)
+            text, _ = snippet(f.text, start, end)
+            vetoes.append(Veto(self.watchlists[q.watchlist], q.text, f.name, text, removed))
+        return [x for x in found if x[0] not in vetoed], vetoes
+
+
+def _loose(key: str) -> str:
+    # Keys spell "ks" as "x"; a typo next to it ("Khodorkovksy") would then count twice.
+    return key.replace("x", "ks")
+
+
+def _deletions(key: str) -> set[str]:
+    return {key, *(key[:i] + key[i + 1 :] for i in range(len(key)))}
+
+
+def _lookup(table: dict[Phrase, list[Hit]]) -> Callable[[Phrase], Sequence[Hit]]:
+    empty: list[Hit] = []
+    return lambda leaf: table.get(leaf, empty)
+
+
+def _field_index(fields: list[_Field], name: str) -> int:
+    for i, f in enumerate(fields):
+        if f.name == name:
+            return i
+    raise LookupError(name)
+
+
+def _make_match(
+    watchlist: str,
+    term: str,
+    f: _Field,
+    start: int,
+    end: int,
+    kind: MatchKind,
+    matched: str,
+    score: float,
+) -> Match:
+    text, highlight = snippet(f.text, start, end)
+    return Match(
+        watchlist=watchlist,
+        term=term,
+        field=f.name,
+        start=start,
+        end=end,
+        snippet=text,
+        kind=kind,
+        matched=matched,
+        score=score,
+        highlight=highlight,
+    )
+
+
+def snippet(
+    text: str, start: int, end: int, context: int = SNIPPET_CONTEXT
+) -> tuple[str, tuple[int, int]]:
+    """Original text around [start, end) and the hit's [start, end) within it.
+
+    About `context` characters each side, cut at whitespace (a hard cut only when the
+    window has none, e.g. CJK), "…" where text was cut, runs of whitespace collapsed.
+    """
+    left = max(0, start - context)
+    if 0 < left < start and not text[left - 1].isspace() and not text[left].isspace():
+        space = _WS_RE.search(text, left, start)
+        if space is not None:
+            left = space.end()
+    right = min(len(text), end + context)
+    if end < right < len(text) and not text[right].isspace() and not text[right - 1].isspace():
+        for k in range(right - 1, end - 1, -1):
+            if text[k].isspace():
+                right = k
+                break
+    before = _WS_RE.sub(" ", text[left:start]).lstrip()
+    hit = _WS_RE.sub(" ", text[start:end])
+    after = _WS_RE.sub(" ", text[end:right]).rstrip()
+    prefix = "…" if text[:left].strip() else ""
+    suffix = "…" if text[right:].strip() else ""
+    at = len(prefix) + len(before)
+    return f"{prefix}{before}{hit}{after}{suffix}", (at, at + len(hit))

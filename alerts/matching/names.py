@@ -1,0 +1,213 @@
+"""The spellings under which an entity can appear in news text.
+
+A list writes "PUTIN, Vladimir Vladimirovich" or "PJSC Rosneft Oil Company"; a story
+writes "President Vladimir Putin" or "Rosneft's". `entity_forms` turns each name and alias
+of an entity into the word sequences to look for, without hand-written aliases:
+
+* persons: honorifics and titles dropped ("President", "Sheikh", "Dr"); "LAST, First"
+  turned round; the surname first as well as last ("Putin Vladimir", the order of
+  Russian, Chinese and Korean lists); patronymics optional ("Vladimir Putin" for
+  "Vladimir Vladimirovich Putin"); the Arabic article optional and tolerated
+  ("Muammar Gaddafi", "Muammar al-Gaddafi");
+* organisations: legal forms dropped at either end (PJSC, OOO, AO, LLC, GmbH, "joint
+  stock company"...), so "PJSC Rosneft" is found as "Rosneft" and as "ПАО «Роснефть»";
+* vessels: the name, and each IMO number as "IMO 9123456", "IMO9123456" or the bare number;
+* countries: every name and demonym in `countries` ("Russia", "Russian Federation",
+  "Russian", "Russians").
+
+Every name part must be present: a surname alone never matches a person (it is a weak
+alias at most), so "Kim" or "Kim Jong" never stands for Kim Jong Un.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from alerts.domain import Entity, EntityKind
+from alerts.matching.countries import find_country
+from alerts.matching.keys import plain_key, words
+
+__all__ = ["NameForm", "entity_forms", "imo_number"]
+
+
+@dataclass(frozen=True, slots=True)
+class NameForm:
+    """One word sequence to look for, and the name or alias it came from."""
+
+    words: tuple[str, ...]  # as written, in the order to look for
+    source: str  # the entity's name or alias as written
+    strong: bool  # False for weak aliases: they only count beside a strong form
+    fuzzy: bool  # may match with one typo per long part (see engine)
+    # Scripts of text to look in (see keys.variants): the surname-first and "al-" forms
+    # are Latin/Cyrillic habits, not worth automaton states for Arabic text.
+    scripts: frozenset[str] = frozenset({"latin", "cyrillic", "abjad"})
+
+
+def _keys(*names: str) -> frozenset[str]:
+    return frozenset(plain_key(n) for n in names)
+
+
+_HONORIFICS = _keys(
+    *"mr mrs ms miss mx dr prof sir dame lord lady madam mme mlle herr frau".split(),
+    *"gen general col colonel maj major capt captain lt lieutenant adm admiral".split(),
+    *"brig brigadier marshal commander cmdr sgt sergeant".split(),
+    *"president pres premier chancellor minister senator sen rep deputy governor".split(),
+    *"mayor ambassador judge justice chairman chairwoman director ceo".split(),
+    *"sheikh shaikh sheik emir amir prince princess king queen sultan crown".split(),
+    *"haji hajji hajj mullah mawlawi maulana ayatollah hojatoleslam imam".split(),
+    *"rev reverend father patriarch metropolitan bishop archbishop pope".split(),
+    *"comrade excellency his her hon honourable honorable the".split(),
+)
+
+# Legal forms, matched as whole word sequences at the start or end of a company name.
+_LEGAL_PHRASES = (
+    "public joint stock company",
+    "open joint stock company",
+    "closed joint stock company",
+    "joint stock company",
+    "limited liability company",
+    "limited liability partnership",
+    "private limited company",
+    "public limited company",
+    "company limited",
+)
+_LEGAL_WORDS = (
+    "PJSC OJSC CJSC JSC PAO OAO ZAO OOO AO NAO LLC LLP LP LTD Limited Inc Incorporated "
+    "Corp Corporation Co PLC GmbH AG SA SAS SARL SRL SpA BV NV FZE FZCO FZC Pte Pty KG Oy "
+    "AB AS ASA SAL WLL BSC TOV TOO FGUP GUP MUP ПАО ОАО ЗАО ООО АО НАО ТОВ ТОО ФГУП ГУП"
+)
+# Longest first, so "public joint stock company" goes before "joint stock company".
+_LEGAL_FORMS = sorted(
+    {tuple(plain_key(w) for w in words(p)) for p in _LEGAL_PHRASES}
+    | {(plain_key(w),) for w in words(_LEGAL_WORDS)},
+    key=len,
+    reverse=True,
+)
+
+_PATRONYMIC_ENDINGS = ("vich", "vna", "ovic", "evic", "ogli", "oglu", "kizi", "ovna", "ichna")
+_ARTICLES = _keys("al", "el")
+_IMO_RE = re.compile(r"^(?:imo)?\s*:?\s*(\d{7})$", re.IGNORECASE)
+
+MIN_FUZZY_PART = 6  # shorter name parts must match exactly (Un is not Il)
+
+
+def imo_number(identifier: str) -> str | None:
+    """The seven digits of an IMO ship number ("IMO 9123456", "9123456"), if it is one."""
+    m = _IMO_RE.match(identifier.strip())
+    if m is None:
+        return None
+    digits = m.group(1)
+    # IMO numbers carry a check digit: sum of the first six digits weighted 7..2, mod 10.
+    check = sum(int(d) * w for d, w in zip(digits[:6], range(7, 1, -1), strict=True)) % 10
+    return digits if check == int(digits[6]) else None
+
+
+def _strip_honorifics(parts: list[str]) -> list[str]:
+    while len(parts) > 1 and plain_key(parts[0]) in _HONORIFICS:
+        parts = parts[1:]
+    return parts
+
+
+def _strip_legal_forms(parts: list[str]) -> list[str]:
+    changed = True
+    while changed and len(parts) > 1:
+        changed = False
+        keys = [plain_key(p) for p in parts]
+        for form in _LEGAL_FORMS:
+            n = len(form)
+            if n >= len(parts):
+                continue
+            if tuple(keys[:n]) == form:
+                parts, changed = parts[n:], True
+                break
+            if tuple(keys[-n:]) == form:
+                parts, changed = parts[:-n], True
+                break
+    return parts
+
+
+def _is_patronymic(part: str) -> bool:
+    key = plain_key(part)
+    return len(key) > 6 and key.endswith(_PATRONYMIC_ENDINGS)
+
+
+_LATIN = frozenset({"latin"})
+_LATIN_CYRILLIC = frozenset({"latin", "cyrillic"})
+
+
+def _person_forms(name: str) -> list[tuple[tuple[str, ...], frozenset[str] | None]]:
+    head, comma, tail = name.partition(",")
+    parts = words(tail) + words(head) if comma and words(tail) else words(name)
+    parts = _strip_honorifics(parts)
+    bases = [tuple(parts)]
+    if len(parts) > 2:
+        short = tuple(p for i, p in enumerate(parts) if i in (0, len(parts) - 1) or not _is_patronymic(p))
+        if short != bases[0]:
+            bases.append(short)
+    forms: list[tuple[tuple[str, ...], frozenset[str] | None]] = []
+    for base in bases:
+        no_article = tuple(p for p in base if plain_key(p) not in _ARTICLES)
+        candidates = [base]
+        if len(no_article) >= 2 and no_article != base:
+            candidates.append(no_article)
+        for form in candidates:
+            forms.append((form, None))
+            if len(form) >= 2:
+                forms.append(((form[-1], *form[:-1]), _LATIN_CYRILLIC))  # surname first
+        if len(no_article) >= 2 and no_article == base:
+            forms.append(((*base[:-1], "al", base[-1]), _LATIN))  # "Muammar al-Gaddafi"
+    return forms
+
+
+def _organisation_forms(name: str) -> list[tuple[str, ...]]:
+    parts = words(name)
+    stripped = _strip_legal_forms(parts)
+    return [tuple(stripped)]
+
+
+def entity_forms(entity: Entity) -> list[NameForm]:
+    """Every word sequence that stands for `entity`, strong forms first, without repeats."""
+    out: list[NameForm] = []
+    seen: set[tuple[str, ...]] = set()
+
+    def add(
+        form: tuple[str, ...],
+        source: str,
+        *,
+        strong: bool,
+        fuzzy: bool,
+        scripts: frozenset[str] | None = None,
+    ) -> None:
+        key = tuple(plain_key(w) for w in form)
+        if form and key not in seen:
+            seen.add(key)
+            if scripts is None:
+                out.append(NameForm(form, source, strong, fuzzy))
+            else:
+                out.append(NameForm(form, source, strong, fuzzy and "abjad" in scripts, scripts))
+
+    names = [(entity.name, True), *((a, True) for a in entity.aliases)]
+    names += [(a, False) for a in entity.weak_aliases]
+    for name, strong in names:
+        if entity.kind is EntityKind.PERSON:
+            for form, scripts in _person_forms(name):
+                add(form, name, strong=strong, fuzzy=strong, scripts=scripts)
+        elif entity.kind is EntityKind.COUNTRY:
+            add(tuple(words(name)), name, strong=strong, fuzzy=False)
+            country = find_country(name)
+            if country is not None:
+                for other in (*country.names, *country.demonyms):
+                    add(tuple(words(other)), other, strong=strong, fuzzy=False)
+        else:  # organisations and vessels
+            for form in _organisation_forms(name):
+                add(form, name, strong=strong, fuzzy=strong)
+    for identifier in entity.identifiers:
+        imo = imo_number(identifier)
+        if imo is not None:
+            add(("IMO", imo), identifier, strong=True, fuzzy=False)
+            add((f"IMO{imo}",), identifier, strong=True, fuzzy=False)
+            add((imo,), identifier, strong=True, fuzzy=False)
+        else:
+            add(tuple(words(identifier)), identifier, strong=True, fuzzy=False)
+    return out
