@@ -20,7 +20,6 @@ from alerts.delivery.slack import SlackChannel
 from alerts.delivery.webhook import WebhookChannel
 from alerts.domain import ChannelConfig, ChannelKind
 from alerts.errors import ConfigError, ConfigProblem
-from alerts.matching import compile_watchlists
 from alerts.pipeline import Pipeline
 from alerts.scheduler import Service
 from alerts.sources.fetch import DEFAULT_USER_AGENT, Fetcher, FetchLimits
@@ -81,11 +80,11 @@ async def open_pipeline(config: Config, settings: Settings) -> AsyncIterator[Pip
         settings=settings,
         store=Store(engine),
         fetcher=fetcher,
-        matcher=compile_watchlists(config.watchlists),
         channels=channels,
     )
     try:
         await pipeline.sync()
+        await pipeline.refresh_matcher(force=True)
         yield pipeline
     finally:
         try:

@@ -65,7 +65,9 @@ class BacktestReport:
         return self.alerts / self.days
 
 
-def _catch(watchlist: Watchlist, items: Sequence[BacktestItem]) -> tuple[list[Caught], tuple[WatchlistProblem, ...]]:
+def _catch(
+    watchlist: Watchlist, items: Sequence[BacktestItem]
+) -> tuple[list[Caught], tuple[WatchlistProblem, ...]]:
     matcher = compile_watchlists([watchlist])
     if matcher.problems:
         return [], matcher.problems

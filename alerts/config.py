@@ -560,14 +560,18 @@ def _watchlist(check: _Checker, i: int, raw: dict[str, Any]) -> Watchlist | None
     entities: list[Entity] = []
     raw_entities = raw.get("entities", [])
     if not isinstance(raw_entities, list) or not all(isinstance(e, dict) for e in raw_entities):
-        check.add("watchlists", i, "entities", "must be a list of tables: [[watchlists.entities]]", label)
+        check.add(
+            "watchlists", i, "entities", "must be a list of tables: [[watchlists.entities]]", label
+        )
         raw_entities = []
     for k, raw_entity in enumerate(raw_entities):
         for key in raw_entity:
             if key not in _ENTITY_KEYS:
                 hint = _closest(key, _ENTITY_KEYS)
                 more = f"; did you mean {hint!r}?" if hint else ""
-                check.add("watchlists", i, "entities", f"entities[{k}]: unknown key {key!r}{more}", label)
+                check.add(
+                    "watchlists", i, "entities", f"entities[{k}]: unknown key {key!r}{more}", label
+                )
         try:
             entities.append(entity_from_dict(raw_entity))
         except ValueError as exc:
@@ -576,7 +580,9 @@ def _watchlist(check: _Checker, i: int, raw: dict[str, Any]) -> Watchlist | None
     if not isinstance(description, str):
         check.add("watchlists", i, "description", "must be a string", label)
         description = ""
-    if name is not None and not (lists.get("terms") or lists.get("queries") or lists.get("regexes") or entities):
+    if name is not None and not (
+        lists.get("terms") or lists.get("queries") or lists.get("regexes") or entities
+    ):
         check.add(
             "watchlists",
             i,
@@ -591,7 +597,13 @@ def _watchlist(check: _Checker, i: int, raw: dict[str, Any]) -> Watchlist | None
 
 
 # Which config key holds each kind of watchlist entry (for line numbers).
-_ENTRY_KEYS = {"terms": "terms", "query": "queries", "regexes": "regexes", "exclude": "exclude", "entities": "entities"}
+_ENTRY_KEYS = {
+    "terms": "terms",
+    "query": "queries",
+    "regexes": "regexes",
+    "exclude": "exclude",
+    "entities": "entities",
+}
 
 
 def _compilable(

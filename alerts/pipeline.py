@@ -35,7 +35,7 @@ from alerts.delivery.schedule import Schedule, parse_schedule
 from alerts.domain import Digest, FeedState, NewItem, PendingDelivery
 from alerts.errors import DeliveryError, PermanentDeliveryError, SourceError, StoreError
 from alerts.logs import event, get_logger
-from alerts.matching import Matcher
+from alerts.matching import Matcher, compile_watchlists
 from alerts.sources.backoff import next_poll_after_error, next_poll_after_success
 from alerts.sources.fetch import Fetcher
 from alerts.sources.parse import parse_feed
@@ -95,7 +95,7 @@ class Pipeline:
         settings: Settings,
         store: Store,
         fetcher: Fetcher,
-        matcher: Matcher,
+        matcher: Matcher | None = None,
         channels: Mapping[str, Channel],
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
@@ -104,7 +104,9 @@ class Pipeline:
         self.settings = settings
         self.store = store
         self.fetcher = fetcher
-        self.matcher = matcher
+        # Until `refresh_matcher` has read the saved watchlists, the config's are used.
+        self.matcher: Matcher = matcher or compile_watchlists(config.watchlists)
+        self._watchlists_version: str | None = None
         self.channels = dict(channels)
         self.clock = clock
         self.rng = rng or random.Random()
@@ -136,11 +138,43 @@ class Pipeline:
 
     # -- configuration -----------------------------------------------------------------
     async def sync(self) -> None:
-        """Write the configuration's feeds, watchlists and subscriptions into the store."""
+        """Write the configuration's feeds, watchlists and subscriptions into the store.
+
+        Watchlists that do not compile are not written: the last saved version of each
+        keeps working, and the problem is logged.
+        """
         c = self.config
+        for problem in c.watchlist_problems:
+            event(log, "watchlist_rejected", level=logging.ERROR, problem=str(problem))
         await self.db(
             self.store.sync_config, c.feeds, c.watchlists, c.channels, c.subscriptions, self.clock()
         )
+
+    async def refresh_matcher(self, *, force: bool = False) -> bool:
+        """Recompile the saved watchlists if they changed; True when a new matcher is in use.
+
+        The new matcher is built on a worker thread and swapped in with one assignment,
+        so a poll running meanwhile keeps the matcher it started with.
+        """
+        version = await self.db(self.store.watchlists_version)
+        if not force and version == self._watchlists_version:
+            return False
+        watchlists = await self.db(self.store.load_watchlists)
+        started = time.monotonic()
+        matcher = await asyncio.to_thread(compile_watchlists, watchlists)
+        for problem in matcher.problems:
+            event(log, "watchlist_rejected", level=logging.ERROR, problem=str(problem))
+        self.matcher = matcher
+        self._watchlists_version = version
+        event(
+            log,
+            "matcher_compiled",
+            watchlists=len(matcher.watchlists),
+            entries=matcher.term_count,
+            patterns=matcher.pattern_count,
+            seconds=round(time.monotonic() - started, 3),
+        )
+        return True
 
     # -- polling -----------------------------------------------------------------------
     async def poll_due(
@@ -193,10 +227,13 @@ class Pipeline:
             known = await self.db(
                 self.store.known_keys, state.name, [identity.key for _, identity in identified]
             )
+            fresh = [(item, identity) for item, identity in identified if identity.key not in known]
+            matcher = self.matcher  # one matcher for the whole poll, even if a rebuild lands
+            # Matching is CPU work (up to MAX_FIELD_CHARS per field): off the event loop.
+            found = await asyncio.to_thread(lambda: [matcher.match(item) for item, _ in fresh])
             new = [
-                NewItem(item, identity, self.matcher.match(item))
-                for item, identity in identified
-                if identity.key not in known
+                NewItem(item, identity, matches)
+                for (item, identity), matches in zip(fresh, found, strict=True)
             ]
             stored = await self.db(
                 self.store.record_poll,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -80,6 +81,10 @@ class Service:
         return wrapper
 
     async def _poll(self) -> None:
+        try:
+            await self.pipeline.refresh_matcher()
+        except Exception as exc:  # keep polling with the matcher we have
+            event(log, "matcher_refresh_failed", level=logging.ERROR, error=str(exc))
         results = await self.pipeline.poll_due()
         if self.deliver and any(r.queued for r in results) and self._scheduler is not None:
             with contextlib.suppress(Exception):  # the job may be gone during shutdown

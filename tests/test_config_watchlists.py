@@ -73,15 +73,19 @@ def test_every_entry_kind_loads(tmp_path: Path) -> None:
         (
             "'\\bEO\\s?14024\\b'",
             "'(\\w+)\\s\\1'",
-            'line 10, watchlist "russia": regex \'(\\\\w+)\\\\s\\\\1\': regex is not valid RE2'
+            "line 10, watchlist \"russia\": regex '(\\\\w+)\\\\s\\\\1': regex is not valid RE2"
             " syntax: backreferences (\\1) are not supported",
         ),
         ('"sanction*"]', '""]', "watchlist \"russia\": term '': term is empty"),
         ('"sanction*"]', '"a\\u0007b"]', "term has a control character (U+0007)"),
         ('"sanction*"]', '"' + "x" * 10_000 + '"]', "term is too long (10000 characters"),
         ('"sanction*"]', '"*"]', "term '*': term has no letters or digits"),
-        ('["football OR tennis"]', '["NOT football"]', "exclude col 1: query needs at least one word"),
-        ('name = "Sea Breeze"', 'name = ""', 'watchlist "shipping": entity \'\': name is empty'),
+        (
+            '["football OR tennis"]',
+            '["NOT football"]',
+            "exclude col 1: query needs at least one word",
+        ),
+        ('name = "Sea Breeze"', 'name = ""', "watchlist \"shipping\": entity '': name is empty"),
     ],
 )
 def test_bad_entries_name_watchlist_and_leave_others_working(
@@ -100,7 +104,11 @@ def test_bad_entries_name_watchlist_and_leave_others_working(
     ("old", "new", "expected"),
     [
         ('kind = "person"', 'kind = "ship"', "kind 'ship' is not one of person"),
-        ('kind = "person"', 'knd = "person"', "entities[0]: unknown key 'knd'; did you mean 'kind'?"),
+        (
+            'kind = "person"',
+            'knd = "person"',
+            "entities[0]: unknown key 'knd'; did you mean 'kind'?",
+        ),
         ('weak_aliases = ["Putin"]', 'weak_aliases = "Putin"', "weak_aliases must be a list"),
         ("queries = [", "querys = [", "unknown key 'querys'; did you mean 'queries'?"),
     ],

@@ -5,20 +5,50 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 import alerts
+from alerts.domain import (
+    ChannelConfig,
+    ChannelKind,
+    Entity,
+    Feed,
+    Identity,
+    Item,
+    Match,
+    MatchKind,
+    NewItem,
+    Subscription,
+    Watchlist,
+)
 from alerts.errors import StoreError
-from alerts.store import current_revision, head_revision, is_up_to_date, make_engine, upgrade
+from alerts.store import (
+    Store,
+    current_revision,
+    head_revision,
+    is_up_to_date,
+    make_engine,
+    upgrade,
+)
 from alerts.store.migrate import alembic_config
-from alerts.store.models import Base
+from alerts.store.models import (
+    AlertQueueRow,
+    Base,
+    ChannelRow,
+    FeedRow,
+    ItemRow,
+    MatchRow,
+    SubscriptionRow,
+    WatchlistRow,
+)
 
 REPO = Path(alerts.__file__).resolve().parents[1]
 TABLES = {t.name for t in Base.metadata.sorted_tables}
@@ -32,7 +62,7 @@ def schema_diff(engine: Engine) -> list[object]:
 
 
 def test_head_revision() -> None:
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
 
 
 def test_upgrade_empty_database_twice(database_url: str) -> None:
@@ -117,3 +147,176 @@ def test_upgrade_unreachable_database(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="database migration") as info:
         upgrade(f"sqlite:///{tmp_path}")  # a directory, not a database file
     assert info.value.__cause__ is not None
+
+
+# -- 0002: data written under 0001 upgrades, and comes back down -----------------------
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+WATCHLISTS = [Watchlist(name="russia", terms=("Russia",))]
+FEEDS = [Feed(name="ofac", url="https://ofac.example/rss", interval=timedelta(minutes=30))]
+CHANNELS = [ChannelConfig(name="hook", kind=ChannelKind.WEBHOOK, url="https://hook.example/x")]
+SUBSCRIPTIONS = [Subscription(name="ops", watchlists=("russia",), channel="hook")]
+
+
+def write_0001_data(engine: Engine) -> None:
+    """Rows as the 0001 code wrote them: only 0001 columns (Core inserts name no others)."""
+    with engine.begin() as connection:
+        connection.execute(
+            insert(FeedRow).values(
+                id=1,
+                name="ofac",
+                url="https://ofac.example/rss",
+                config_url="https://ofac.example/rss",
+                title="",
+                interval_seconds=1800,
+                enabled=True,
+                error_count=0,
+                next_poll_at=T0,
+                created_at=T0,
+            )
+        )
+        connection.execute(
+            insert(WatchlistRow),
+            [
+                {"id": 1, "name": "russia", "terms": ["Russia"], "enabled": True},
+                {"id": 2, "name": "iran", "terms": ["Iran"], "enabled": False},  # left the config
+            ],
+        )
+        connection.execute(
+            insert(SubscriptionRow).values(
+                id=1,
+                name="ops",
+                channel="hook",
+                watchlists=["russia"],
+                schedule="immediate",
+                enabled=True,
+            )
+        )
+        connection.execute(insert(ChannelRow).values(id=1, name="hook", kind="webhook"))
+        connection.execute(
+            insert(ItemRow).values(
+                id=1,
+                feed_id=1,
+                key="a",
+                story_key="a",
+                guid="a",
+                link="https://news.example/a",
+                title="Russia sanctions",
+                summary="Russia sanctions announced.",
+                summary_html="",
+                fetched_at=T0,
+                authors=[],
+                tags=[],
+            )
+        )
+        connection.execute(
+            insert(MatchRow).values(
+                item_id=1,
+                watchlist_id=1,
+                term="Russia",
+                field="title",
+                start_offset=0,
+                end_offset=6,
+                snippet="Russia sanctions",
+            )
+        )
+        connection.execute(
+            insert(AlertQueueRow).values(subscription_id=1, item_id=1, story_key="a", queued_at=T0)
+        )
+
+
+def test_0002_upgrades_0001_data(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0001")
+        write_0001_data(engine)
+        upgrade(engine)
+        assert current_revision(engine) == "0002" and schema_diff(engine) == []
+
+        store = Store(engine)
+        assert store.load_watchlists() == WATCHLISTS  # "iran" was disabled: not in config
+        assert store.saved_watchlist("iran") is None
+        [item] = store.items()
+        assert item.content == ""
+        old_match = Match(
+            watchlist="russia", term="Russia", field="title", start=0, end=6,
+            snippet="Russia sanctions",
+        )  # fmt: skip
+        assert item.matches == (old_match,)
+        assert item.matches[0].kind is MatchKind.TERM and item.matches[0].score == 1.0
+        [entry] = store.pending_entries("ops")
+        assert entry.matches == (old_match,)
+        assert [i.key for i in store.items_since(T0)] == ["a"]
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    WatchlistRow.name,
+                    WatchlistRow.in_config,
+                    WatchlistRow.revision,
+                    WatchlistRow.updated_at,
+                    WatchlistRow.imported_source,
+                ).order_by(WatchlistRow.id)
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            ("russia", True, 1, None, None),
+            ("iran", False, 1, None, None),
+        ]
+
+        # The same config synced again is no change at all: no rebuild after an upgrade.
+        version = store.watchlists_version()
+        store.sync_config(FEEDS, WATCHLISTS, CHANNELS, SUBSCRIPTIONS, T0)
+        assert store.watchlists_version() == version
+    finally:
+        engine.dispose()
+
+
+def test_0002_downgrades_with_data(engine: Engine) -> None:
+    store = Store(engine)
+    store.sync_config(FEEDS, WATCHLISTS, CHANNELS, SUBSCRIPTIONS, T0)
+    store.import_entities("russia", [Entity(name="Igor Sechin")], source="x", replace=False, now=T0)
+    match = Match(
+        watchlist="russia", term="Igor Sechin", field="content", start=5, end=16,
+        snippet="with Sechin", kind=MatchKind.ENTITY, matched="Sechin", score=0.9,
+        highlight=(5, 11),
+    )  # fmt: skip
+    item = Item(feed="ofac", guid="a", link=None, title="t", summary="s", content="c" * 1000)
+    store.record_poll(
+        "ofac",
+        now=T0,
+        next_poll_at=T0,
+        url="u",
+        etag=None,
+        last_modified=None,
+        items=[NewItem(item=item, identity=Identity(key="a", story_key="a"), matches=(match,))],
+    )
+    counts = store.counts()
+
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    assert current_revision(engine) == "0001"
+    columns = {
+        table: {c["name"] for c in inspect(engine).get_columns(table)}
+        for table in ("watchlists", "matches", "items")
+    }
+    assert columns["watchlists"] == {"id", "name", "terms", "enabled"}
+    assert "kind" not in columns["matches"] and "content" not in columns["items"]
+    assert "ix_items_fetched_at" not in {i["name"] for i in inspect(engine).get_indexes("items")}
+    with engine.connect() as connection:
+        for table, n in counts.items():
+            assert connection.scalar(text(f"SELECT count(*) FROM {table}")) == n, table
+        assert connection.execute(text("SELECT term, snippet FROM matches")).one() == (
+            "Igor Sechin",
+            "with Sechin",
+        )
+
+    # Up again: the dropped columns come back with their defaults.
+    upgrade(engine)
+    assert schema_diff(engine) == []
+    [stored] = store.items()
+    assert stored.content == ""
+    assert stored.matches == (
+        Match(watchlist="russia", term="Igor Sechin", field="content", start=5, end=16,
+              snippet="with Sechin"),
+    )  # fmt: skip

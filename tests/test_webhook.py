@@ -40,6 +40,10 @@ def test_body_schema_v1() -> None:
                 "term": "Rosneft",
                 "field": "title",
                 "snippet": "Treasury sanctions Rosneft subsidiaries in Dubai",
+                "kind": "term",
+                "matched": "",
+                "score": 1.0,
+                "highlight": None,
             }
         ],
     }

@@ -45,6 +45,7 @@ class Country:
     code: str  # ISO 3166-1 alpha-2, or a subdivision code for a region (see module doc)
     names: tuple[str, ...]  # common name first, then official and short forms
     demonyms: tuple[str, ...] = ()  # adjective and nationality forms, plurals included
+    native: tuple[str, ...] = ()  # names in the country's own or a regional script
 
 
 COUNTRIES: tuple[Country, ...] = (
@@ -708,6 +709,30 @@ COUNTRIES: tuple[Country, ...] = (
     ),
 )
 
+
+# Names in other scripts for the countries sanctions news is most often about, as their
+# own and neighbouring media write them (Cyrillic words are matched on their stem, so
+# "России" finds "Россия"). Arabic-script names are not listed: one word is too short a
+# consonant skeleton to match safely (see keys.variants). Kept apart from `names` so
+# lookups by English name stay simple.
+_NATIVE: dict[str, tuple[str, ...]] = {
+    "RU": ("Россия", "Российская Федерация", "Росія"),
+    "BY": ("Беларусь", "Белоруссия", "Рэспубліка Беларусь"),
+    "UA": ("Украина", "Україна"),
+    "KP": ("КНДР", "Северная Корея", "조선민주주의인민공화국", "북한"),
+    "IR": ("Иран",),
+    "SY": ("Сирия",),
+    "CN": ("Китай", "中国", "中华人民共和国"),
+    "VE": ("Венесуэла",),
+    "CU": ("Куба",),
+    "GE": ("Грузия", "საქართველო"),
+    "KZ": ("Казахстан", "Қазақстан"),
+    "MD": ("Молдова", "Молдавия"),
+}
+COUNTRIES = tuple(
+    Country(c.code, c.names, c.demonyms, _NATIVE[c.code]) if c.code in _NATIVE else c
+    for c in COUNTRIES
+)
 
 # Letters that case folding and NFKD leave whole but readers take for accented Latin ones.
 _LETTERS = str.maketrans({"ø": "o", "đ": "d", "ð": "d", "ł": "l", "ı": "i", "æ": "ae", "œ": "oe"})

@@ -38,7 +38,7 @@ from rapidfuzz.distance import OSA
 
 from alerts.domain import Entity, EntityKind, Item, Match, MatchKind, Watchlist
 from alerts.matching.keys import ABJAD, CYRILLIC, key_cache, text_key, variants, word_spans, words
-from alerts.matching.names import MIN_FUZZY_PART, NameForm, entity_forms
+from alerts.matching.names import MIN_FUZZY_PART, NameForm, entity_forms, is_patronymic_key
 from alerts.matching.query import (
     DEFAULT_FIELDS,
     Hit,
@@ -75,9 +75,57 @@ _WS_RE = re.compile(r"\s+")
 _TAG_SEPARATOR = " \u02b9 "
 _APOSTROPHES = "'’ʼ"
 _FUZZY_CACHE_LIMIT = 100_000
+_PATRONYMIC_MARK = ""
 
 # Target kinds stored with each automaton pattern.
-_TERM, _QUERY, _EXCLUDE, _ENTITY = 0, 1, 2, 3
+_TERM, _QUERY, _EXCLUDE, _ENTITY, _GAP = 0, 1, 2, 3, 4
+_VARIANTS = 4  # at most this many key sequences per name form (plain, Cyrillic, abjad)
+
+# Words that say a vessel is meant. A ship's name is often a common word ("Sokol",
+# "Ocean Star"), so a vessel's name counts only near one of these or its IMO number.
+_VESSEL_CUES = frozenset(
+    text_key(w)
+    for w in [
+        "vessel",
+        "vessels",
+        "ship",
+        "ships",
+        "tanker",
+        "tankers",
+        "supertanker",
+        "carrier",
+        "freighter",
+        "bulker",
+        "cargo",
+        "container",
+        "LNG",
+        "LPG",
+        "crude",
+        "yacht",
+        "superyacht",
+        "trawler",
+        "tug",
+        "barge",
+        "ferry",
+        "MV",
+        "MT",
+        "IMO",
+        "flagged",
+        "flag",
+        "hull",
+        "crew",
+        "port",
+        "voyage",
+        "sanker",
+        "shipping",
+        "судно",
+        "судна",
+        "танкер",
+        "танкера",
+        "сухогруз",
+    ]
+) | frozenset(text_key(w) for w in ("судном", "танкером", "судне", "танкере"))
+_VESSEL_WINDOW = 8  # words either side
 
 
 class Matcher(Protocol):
@@ -136,6 +184,7 @@ class _Entity:
     watchlist: int
     entity: Entity
     forms: list[NameForm]
+    variants: list[list[tuple[str, ...]]]  # per form: its key sequences
 
 
 @dataclass(slots=True)
@@ -146,7 +195,9 @@ class _Compiling:
     targets: list[list[tuple[int, int, int]]] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)  # words per pattern
 
-    def add(self, seqs: Iterable[tuple[str, ...]], prefix: bool, target: tuple[int, int, int]) -> int:
+    def add(
+        self, seqs: Iterable[tuple[str, ...]], prefix: bool, target: tuple[int, int, int]
+    ) -> int:
         added = 0
         for seq in seqs:
             key = " " + " ".join(seq) + ("" if prefix else " ")
@@ -195,15 +246,13 @@ def watchlist_problems(watchlist: Watchlist) -> list[WatchlistProblem]:
                 bad(f"entities[{i}]", f"entity {entity.name[:60]!r}: {problem}")
             elif not words(name):
                 bad(f"entities[{i}]", f"entity {entity.name[:60]!r}: name {name!r} has no letters")
-    if not (watchlist.terms or watchlist.queries or watchlist.regexes or watchlist.entities):
-        if watchlist.exclude:
-            bad("exclude", "only exclusions: add a term, query, regex or entity to match")
+    positive = watchlist.terms or watchlist.queries or watchlist.regexes or watchlist.entities
+    if not positive and watchlist.exclude:
+        bad("exclude", "only exclusions: add a term, query, regex or entity to match")
     return out
 
 
-def compile_watchlists(
-    watchlists: Sequence[Watchlist], *, fuzzy: bool = True
-) -> CompiledMatcher:
+def compile_watchlists(watchlists: Sequence[Watchlist], *, fuzzy: bool = True) -> CompiledMatcher:
     """Compile every watchlist into one matcher.
 
     A watchlist with a problem (see `watchlist_problems`) is left out and reported in
@@ -252,11 +301,19 @@ def compile_watchlists(
         for entity in watchlist.entities:
             ei = len(entities)
             forms = entity_forms(entity)
-            entities.append(_Entity(wi, entity, forms))
             abjad = entity.kind is not EntityKind.COUNTRY
+            seqs_per_form = []
             for fi, form in enumerate(forms):
-                seqs = variants(form.words, abjad_form=abjad, scripts=form.scripts)
+                seqs = variants(form.words, abjad_form=abjad, scripts=form.scripts)[:_VARIANTS]
+                seqs_per_form.append(seqs)
                 state.add(seqs, False, (_ENTITY, ei, fi))
+                if form.gap:
+                    # "Alexei Anatolyevich Navalny": the first word is looked up alone,
+                    # the patronymic and the rest are checked on the hit (`_gap_hit`).
+                    for vi, seq in enumerate(seqs):
+                        if len(seq) >= 2 and seq[0][:1] != ABJAD:
+                            state.add([seq[:1]], False, (_GAP, ei, fi * _VARIANTS + vi))
+            entities.append(_Entity(wi, entity, forms, seqs_per_form))
         regexes.append([(p, compile_regex(p)) for p in watchlist.regexes])
     return CompiledMatcher(
         state, names, terms, queries, exclusions, entities, regexes, problems, scoped_fields, fuzzy
@@ -319,8 +376,11 @@ class CompiledMatcher:
         self._has_regexes = any(regexes)
         self._targets = [tuple(t) for t in state.targets]
         self._lengths = state.lengths
-        self._fields = ("title", "summary", "content") + tuple(
-            f for f in ("source", "tag") if f in scoped_fields
+        self._fields = (
+            "title",
+            "summary",
+            "content",
+            *(f for f in ("source", "tag") if f in scoped_fields),
         )
         self.term_count = (
             sum(len(t) for t in terms) + len(queries) + len(entities) + sum(map(len, regexes))
@@ -383,14 +443,41 @@ class CompiledMatcher:
                 if kind == _TERM:
                     if (a, b, fi) in first_term:
                         continue
+                    if last - first > 1 and _possessive_inside(
+                        fields[fi], first, last, words(self._terms[a][b])
+                    ):
+                        continue
                     first_term.add((a, b, fi))
                     f = fields[fi]
                     start, end = f.span(first, last)
                     found.append(
-                        (a, fi, start, b, _make_match(self.watchlists[a], self._terms[a][b], f, start, end, MatchKind.TERM, "", 1.0))
+                        (
+                            a,
+                            fi,
+                            start,
+                            b,
+                            _make_match(
+                                self.watchlists[a],
+                                self._terms[a][b],
+                                f,
+                                start,
+                                end,
+                                MatchKind.TERM,
+                                "",
+                                1.0,
+                            ),
+                        )
                     )
                 elif kind == _ENTITY:
+                    form_words = self._entities[a].forms[b].words
+                    if last - first > 1 and _possessive_inside(fields[fi], first, last, form_words):
+                        continue  # "Iran's air force" is not Iran Air
                     entity_hits.setdefault(a, []).append((b, fi, first, last, 1.0))
+                elif kind == _GAP:
+                    gap_end = self._gap_hit(a, b, fields[fi], first)
+                    if gap_end is not None:
+                        hit = (b // _VARIANTS, fi, first, gap_end, 1.0)
+                        entity_hits.setdefault(a, []).append(hit)
                 else:
                     bucket = query_hits if kind == _QUERY else exclude_hits
                     queries = self._queries if kind == _QUERY else self._exclusions
@@ -407,11 +494,20 @@ class CompiledMatcher:
             result = evaluate(q.node, _lookup(table))
             if result is None:
                 continue
-            for li, (leaf, hit) in enumerate(result):
-                fi = _field_index(fields, hit.field)
+            for li, (leaf, where) in enumerate(result):
+                fi = _field_index(fields, where.field)
                 f = fields[fi]
-                start, end = f.span(hit.start, hit.end)
-                m = _make_match(self.watchlists[q.watchlist], q.text, f, start, end, MatchKind.QUERY, leaf.text + ("*" if leaf.prefix else ""), 1.0)
+                start, end = f.span(where.start, where.end)
+                m = _make_match(
+                    self.watchlists[q.watchlist],
+                    q.text,
+                    f,
+                    start,
+                    end,
+                    MatchKind.QUERY,
+                    leaf.text + ("*" if leaf.prefix else ""),
+                    1.0,
+                )
                 found.append((q.watchlist, fi, start, 1_000_000 + qi * 100 + li, m))
         for ei, ent_hits in entity_hits.items():
             found.extend(self._entity_matches(ei, ent_hits, fields))
@@ -493,6 +589,15 @@ class CompiledMatcher:
                         n = len(self._entities[ei].forms[form_i].words)
                         entity_hits.setdefault(ei, []).append((form_i, fi, start, start + n, score))
 
+    def _gap_hit(self, ei: int, code: int, f: _Field, first: int) -> int | None:
+        """End word index if a patronymic and the rest of the form follow word `first`."""
+        seq = self._entities[ei].variants[code // _VARIANTS][code % _VARIANTS]
+        keys = f.keys
+        end = first + 1 + len(seq)
+        if end > len(keys) or not is_patronymic_key(keys[first + 1].rstrip(_PATRONYMIC_MARK)):
+            return None
+        return end if tuple(keys[first + 2 : end]) == seq[1:] else None
+
     def _fuzzy_score(self, ei: int, form_i: int, keys: list[str], start: int) -> float | None:
         form = self._entities[ei].forms[form_i]
         parts = [text_key(w) for w in form.words]
@@ -503,8 +608,11 @@ class CompiledMatcher:
             if part == key:
                 continue
             if len(part) < MIN_FUZZY_PART or len(key) < MIN_FUZZY_PART - 1:
-                return None  # short parts must match exactly: Un is not Il
-            if OSA.distance(_loose(part), _loose(key), score_cutoff=1) > 1:
+                # Short parts must match exactly (Un is not Il), except for one vowel in a
+                # part of four letters or more: "Seif"/"Saif", "Omar"/"Umar".
+                if not _vowel_variant(part, key):
+                    return None
+            elif OSA.distance(_loose(part), _loose(key), score_cutoff=1) > 1:
                 return None
             edits += 1
         if edits == 0:
@@ -516,11 +624,15 @@ class CompiledMatcher:
         self, ei: int, hits: list[tuple[int, int, int, int, float]], fields: list[_Field]
     ) -> list[tuple[int, int, int, int, Match]]:
         ent = self._entities[ei]
+        if ent.entity.kind is EntityKind.VESSEL:
+            hits = [h for h in hits if self._vessel_context(ent, h, fields)]
         if not any(ent.forms[form_i].strong for form_i, *_ in hits):
             return []  # weak aliases alone never match
         out: list[tuple[int, int, int, int, Match]] = []
         seen: set[tuple[str, int]] = set()
-        strong = [(fi, first, last) for form_i, fi, first, last, _ in hits if ent.forms[form_i].strong]
+        strong = [
+            (fi, first, last) for form_i, fi, first, last, _ in hits if ent.forms[form_i].strong
+        ]
         # Longest first at each place: "Putin Vladimir Vladimirovich" over "Putin Vladimir".
         for form_i, fi, first, last, score in sorted(
             hits, key=lambda h: (h[1], h[2], h[2] - h[3], -h[4])
@@ -528,20 +640,35 @@ class CompiledMatcher:
             form = ent.forms[form_i]
             if (form.source, fi) in seen:
                 continue
-            if not form.strong and any(
-                f == fi and a <= first and last <= b for f, a, b in strong
-            ):
+            if not form.strong and any(f == fi and a <= first and last <= b for f, a, b in strong):
                 continue  # "Putin" inside "Vladimir Putin" adds nothing
             seen.add((form.source, fi))
             f = fields[fi]
             start, end = f.span(first, last)
             matched = "" if form.source == ent.entity.name else form.source
             m = _make_match(
-                self.watchlists[ent.watchlist], ent.entity.name, f, start, end,
-                MatchKind.ENTITY, matched, score,
+                self.watchlists[ent.watchlist],
+                ent.entity.name,
+                f,
+                start,
+                end,
+                MatchKind.ENTITY,
+                matched,
+                score,
             )
             out.append((ent.watchlist, fi, start, 2_000_000 + ei, m))
         return out
+
+    @staticmethod
+    def _vessel_context(
+        ent: _Entity, hit: tuple[int, int, int, int, float], fields: list[_Field]
+    ) -> bool:
+        form_i, fi, first, last, _ = hit
+        if ent.forms[form_i].identifier or len(ent.forms[form_i].words) > 1:
+            return True  # an IMO number, or a name of several words ("Kaspian Dawn")
+        keys = fields[fi].keys
+        window = keys[max(0, first - _VESSEL_WINDOW) : last + _VESSEL_WINDOW]
+        return not _VESSEL_CUES.isdisjoint(window)
 
     def _regex_matches(self, fields: list[_Field]) -> list[tuple[int, int, int, int, Match]]:
         out: list[tuple[int, int, int, int, Match]] = []
@@ -579,7 +706,7 @@ class CompiledMatcher:
             if result is None:
                 continue
             vetoed.add(q.watchlist)
-            leaf, hit = result[0]
+            _, hit = result[0]
             f = fields[_field_index(fields, hit.field)]
             start, end = f.span(hit.start, hit.end)
             removed = tuple(x[4] for x in found if x[0] == q.watchlist)
@@ -590,7 +717,37 @@ class CompiledMatcher:
 
 def _loose(key: str) -> str:
     # Keys spell "ks" as "x"; a typo next to it ("Khodorkovksy") would then count twice.
-    return key.replace("x", "ks")
+    # German and Polish write v as w ("Chodorkowski").
+    return key.replace("x", "ks").replace("w", "v")
+
+
+_CONSONANTS_RE = re.compile(r"[aeiou]")
+
+
+def _vowel_variant(part: str, key: str) -> bool:
+    """Same length (>= 4), same consonants, one vowel different: "saif"/"seif"."""
+    if len(part) < 4 or len(part) != len(key) or not key.isalpha():
+        return False
+    if sum(a != b for a, b in zip(part, key, strict=True)) != 1:
+        return False
+    return _CONSONANTS_RE.sub("", part) == _CONSONANTS_RE.sub("", key)
+
+
+def _is_possessive(word: str) -> bool:
+    return len(word) > 2 and word[-1] in "sS" and word[-2] in _APOSTROPHES
+
+
+def _possessive_inside(f: _Field, first: int, last: int, written: Sequence[str]) -> bool:
+    """Whether a hit has a possessive its term does not: "Iran's air force" for Iran Air.
+
+    "Democratic People's Republic of Korea" keeps its own possessive, so that one counts.
+    """
+    for k in range(first, last - 1):
+        if _is_possessive(f.words[k]):
+            offset = k - first
+            if offset >= len(written) or not _is_possessive(written[offset]):
+                return True
+    return False
 
 
 def _deletions(key: str) -> set[str]:

@@ -111,7 +111,8 @@ _CYRILLIC_ENDINGS = (
     "u",
 )
 _MIN_STEM = 4  # shorter stems would merge different short words ("Русь" and "Russia")
-_VOWELS_RE = re.compile(r"[aeiouw]+")  # w and y (-> i) carry long vowels in Arabic script
+_VOWELS_RE = re.compile(r"[aeiouw]+")
+_MIN_SKELETON = 4  # w and y (-> i) carry long vowels in Arabic script
 
 _CACHE_LIMIT = 200_000
 key_cache: dict[str, str] = {}  # word -> text_key(word); read directly in hot loops
@@ -133,7 +134,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _script(ch: str) -> str:
-    """"cyrillic", "abjad", "cjk" or "" for the script of a (non-ASCII) letter."""
+    """ "cyrillic", "abjad", "cjk" or "" for the script of a (non-ASCII) letter."""
     cp = ord(ch)
     if 0x0400 <= cp < 0x0530 or 0x1C80 <= cp < 0x1C90 or 0x2DE0 <= cp < 0x2E00:
         return "cyrillic"
@@ -162,11 +163,21 @@ def _fold(word: str) -> str:
 
 
 def romanise(latin: str) -> str:
-    """Collapse romanisation variants in lower-case ASCII letters and digits."""
+    """Collapse romanisation variants in lower-case ASCII letters and digits.
+
+    A leading y or j stays (so "Jis" and "Yin" do not become "is" and "in"), and doubled
+    letters merge only in words of five letters or more ("Assad", "Hassan"), so short
+    words keep apart ("Ann" is not "an", "Inn" is not "in").
+    """
+    original = latin
     for old, new in _DIGRAPHS:
         if old in latin:
             latin = latin.replace(old, new)
-    return _DOUBLE_RE.sub(r"\1", latin)
+    if latin[:1] == "i" and original[:1] in "yj":
+        latin = original[0] + latin[1:]
+    if len(latin) >= 5:
+        latin = _DOUBLE_RE.sub(r"\1", latin)
+    return latin
 
 
 def _latin(folded: str) -> str:
@@ -190,6 +201,8 @@ def plain_key(word: str) -> str:
     key = _plain_cache.get(word)
     if key is None:
         key = romanise(_latin(_fold(word))) or PLACEHOLDER
+        if key == "el":
+            key = "al"  # the Arabic article: "el-Qaddafi" is "al-Qaddafi"
         if len(_plain_cache) >= _CACHE_LIMIT:
             _plain_cache.clear()  # bounded: hostile input cannot grow it without end
         _plain_cache[word] = key
@@ -229,6 +242,8 @@ def abjad_skeleton(plain: str, *, article: bool = False) -> str:
         plain = plain[1:]
     # Arabic has no g: Latin spellings use g for the qaf or jim that the script writes.
     skeleton = _DOUBLE_RE.sub(r"\1", _VOWELS_RE.sub("", plain).replace("g", "k"))
+    if len(skeleton) > 2 and skeleton.endswith("h"):
+        skeleton = skeleton[:-1]  # a final heh is mostly a vowel: "خامنه‌ای" is Khamenei
     return ABJAD + (skeleton or plain)
 
 
@@ -299,10 +314,16 @@ def variants(
         cyrillic.append(cyrillic_stem(base))
         if abjad is not None:
             skeleton = abjad_skeleton(base, article=word.startswith("ال"))
-            if len(skeleton) < 3 or not base.isalpha():
-                abjad = None  # one consonant, or digits: would match far too much
+            if not base.isalpha():
+                abjad = None  # digits have no skeleton
             else:
                 abjad.append(skeleton)
+    # Skeletons are loose: a name is looked for in Arabic script only with at least four
+    # consonants in all ("Ali Khamenei": l + hmn), and no part without one.
+    if abjad is not None and (
+        sum(len(k) - 1 for k in abjad) < _MIN_SKELETON or any(len(k) < 2 for k in abjad)
+    ):
+        abjad = None
     out: list[tuple[str, ...]] = []
     for seq in (plain, cyrillic if "cyrillic" in scripts else None, abjad):
         if seq and tuple(seq) not in out:

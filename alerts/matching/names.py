@@ -28,7 +28,7 @@ from alerts.domain import Entity, EntityKind
 from alerts.matching.countries import find_country
 from alerts.matching.keys import plain_key, words
 
-__all__ = ["NameForm", "entity_forms", "imo_number"]
+__all__ = ["NameForm", "entity_forms", "imo_number", "is_patronymic_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +39,11 @@ class NameForm:
     source: str  # the entity's name or alias as written
     strong: bool  # False for weak aliases: they only count beside a strong form
     fuzzy: bool  # may match with one typo per long part (see engine)
-    # Scripts of text to look in (see keys.variants): the surname-first and "al-" forms
-    # are Latin/Cyrillic habits, not worth automaton states for Arabic text.
+    # Scripts of text to look in (see keys.variants): the surname-first, initials and "al-"
+    # forms are Latin/Cyrillic habits, not worth automaton states for Arabic text.
     scripts: frozenset[str] = frozenset({"latin", "cyrillic", "abjad"})
+    gap: bool = False  # may have a patronymic after its first word (see engine)
+    identifier: bool = False  # an IMO or registration number, not a name
 
 
 def _keys(*names: str) -> frozenset[str]:
@@ -49,15 +51,68 @@ def _keys(*names: str) -> frozenset[str]:
 
 
 _HONORIFICS = _keys(
-    *"mr mrs ms miss mx dr prof sir dame lord lady madam mme mlle herr frau".split(),
-    *"gen general col colonel maj major capt captain lt lieutenant adm admiral".split(),
-    *"brig brigadier marshal commander cmdr sgt sergeant".split(),
-    *"president pres premier chancellor minister senator sen rep deputy governor".split(),
-    *"mayor ambassador judge justice chairman chairwoman director ceo".split(),
-    *"sheikh shaikh sheik emir amir prince princess king queen sultan crown".split(),
-    *"haji hajji hajj mullah mawlawi maulana ayatollah hojatoleslam imam".split(),
-    *"rev reverend father patriarch metropolitan bishop archbishop pope".split(),
-    *"comrade excellency his her hon honourable honorable the".split(),
+    *[
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "sir",
+        "dame",
+        "lord",
+        "lady",
+        "madam",
+        "mme",
+        "mlle",
+        "herr",
+        "frau",
+    ],
+    *[
+        "gen",
+        "general",
+        "col",
+        "colonel",
+        "maj",
+        "major",
+        "capt",
+        "captain",
+        "lt",
+        "lieutenant",
+        "adm",
+        "admiral",
+    ],
+    *["brig", "brigadier", "marshal", "commander", "cmdr", "sgt", "sergeant"],
+    *[
+        "president",
+        "pres",
+        "premier",
+        "chancellor",
+        "minister",
+        "senator",
+        "sen",
+        "rep",
+        "deputy",
+        "governor",
+    ],
+    *["mayor", "ambassador", "judge", "justice", "chairman", "chairwoman", "director", "ceo"],
+    *[
+        "sheikh",
+        "shaikh",
+        "sheik",
+        "emir",
+        "amir",
+        "prince",
+        "princess",
+        "king",
+        "queen",
+        "sultan",
+        "crown",
+    ],
+    *["haji", "hajji", "hajj", "mullah", "mawlawi", "maulana", "ayatollah", "hojatoleslam", "imam"],
+    *["rev", "reverend", "father", "patriarch", "metropolitan", "bishop", "archbishop", "pope"],
+    *["comrade", "excellency", "his", "her", "hon", "honourable", "honorable", "the"],
 )
 
 # Legal forms, matched as whole word sequences at the start or end of a company name.
@@ -85,7 +140,9 @@ _LEGAL_FORMS = sorted(
     reverse=True,
 )
 
-_PATRONYMIC_ENDINGS = ("vich", "vna", "ovic", "evic", "ogli", "oglu", "kizi", "ovna", "ichna")
+# Patronymic endings in keys (after romanise: -ovych -> -ovich; Cyrillic stems lose the
+# final vowel, hence -ovn/-evn).
+_PATRONYMIC_ENDINGS = ("vich", "vna", "ovn", "evn", "ovic", "evic", "ogli", "oglu", "kizi", "ichna")
 _ARTICLES = _keys("al", "el")
 _IMO_RE = re.compile(r"^(?:imo)?\s*:?\s*(\d{7})$", re.IGNORECASE)
 
@@ -127,43 +184,79 @@ def _strip_legal_forms(parts: list[str]) -> list[str]:
     return parts
 
 
+def is_patronymic_key(key: str) -> bool:
+    """Whether a text key looks like an East Slavic/Turkic patronymic ("Anatolyevich")."""
+    return len(key) > 6 and key.lstrip("^").endswith(_PATRONYMIC_ENDINGS)
+
+
 def _is_patronymic(part: str) -> bool:
-    key = plain_key(part)
-    return len(key) > 6 and key.endswith(_PATRONYMIC_ENDINGS)
+    return is_patronymic_key(plain_key(part))
 
 
 _LATIN = frozenset({"latin"})
 _LATIN_CYRILLIC = frozenset({"latin", "cyrillic"})
 
 
-def _person_forms(name: str) -> list[tuple[tuple[str, ...], frozenset[str] | None]]:
+@dataclass(frozen=True, slots=True)
+class _Form:
+    words: tuple[str, ...]
+    scripts: frozenset[str] | None = None  # None: every script
+    fuzzy: bool = True
+    gap: bool = False  # a patronymic may stand after the first word
+
+
+def _with_article(form: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The form with "al" before the last part ("Muammar al-Gaddafi"), if it has none."""
+    if len(form) < 2 or plain_key(form[-2]) in _ARTICLES:
+        return None
+    return (*form[:-1], "al", form[-1])
+
+
+def _person_forms(name: str) -> list[_Form]:
     head, comma, tail = name.partition(",")
     parts = words(tail) + words(head) if comma and words(tail) else words(name)
     parts = _strip_honorifics(parts)
     bases = [tuple(parts)]
     if len(parts) > 2:
-        short = tuple(p for i, p in enumerate(parts) if i in (0, len(parts) - 1) or not _is_patronymic(p))
+        short = tuple(
+            p for i, p in enumerate(parts) if i in (0, len(parts) - 1) or not _is_patronymic(p)
+        )
         if short != bases[0]:
             bases.append(short)
-    forms: list[tuple[tuple[str, ...], frozenset[str] | None]] = []
+    forms: list[_Form] = []
     for base in bases:
         no_article = tuple(p for p in base if plain_key(p) not in _ARTICLES)
         candidates = [base]
         if len(no_article) >= 2 and no_article != base:
             candidates.append(no_article)
         for form in candidates:
-            forms.append((form, None))
+            has_patronymic = any(_is_patronymic(p) for p in form)
+            forms.append(_Form(form, gap=len(form) >= 2 and not has_patronymic))
             if len(form) >= 2:
-                forms.append(((form[-1], *form[:-1]), _LATIN_CYRILLIC))  # surname first
-        if len(no_article) >= 2 and no_article == base:
-            forms.append(((*base[:-1], "al", base[-1]), _LATIN))  # "Muammar al-Gaddafi"
+                forms.append(_Form((form[-1], *form[:-1]), _LATIN_CYRILLIC))  # surname first
+            if not has_patronymic and (with_article := _with_article(form)) is not None:
+                forms.append(_Form(with_article, _LATIN))
+    # Initials, as official Russian texts write them: "В. Путин", "Путин В. В.".
+    full = tuple(p for p in bases[0] if plain_key(p) not in _ARTICLES)
+    if len(full) >= 2 and all(p[:1].isalpha() for p in full):
+        initials = tuple(p[0] for p in full[:-1])
+        first_initial = (full[0][0],)
+        for form in {(*first_initial, full[-1]), (*initials, full[-1]), (full[-1], *initials)}:
+            if len(form) >= 2:
+                forms.append(_Form(form, _LATIN_CYRILLIC, fuzzy=False))
     return forms
 
 
 def _organisation_forms(name: str) -> list[tuple[str, ...]]:
     parts = words(name)
-    stripped = _strip_legal_forms(parts)
-    return [tuple(stripped)]
+    stripped = tuple(_strip_legal_forms(parts))
+    if len(stripped) == 1 and len(plain_key(stripped[0])) < 4:
+        stripped = tuple(parts)  # "Jin FZE" alone would be "jin": keep the legal form
+    forms = [stripped]
+    # Brands written as one word: "IranAir", "Gazpromneft" (not numbers: "Nord Stream 2").
+    if 2 <= len(stripped) <= 3 and all(p.isalpha() for p in stripped):
+        forms.append(("".join(stripped),))
+    return forms
 
 
 def entity_forms(entity: Entity) -> list[NameForm]:
@@ -178,26 +271,33 @@ def entity_forms(entity: Entity) -> list[NameForm]:
         strong: bool,
         fuzzy: bool,
         scripts: frozenset[str] | None = None,
+        gap: bool = False,
+        identifier: bool = False,
     ) -> None:
         key = tuple(plain_key(w) for w in form)
         if form and key not in seen:
             seen.add(key)
-            if scripts is None:
-                out.append(NameForm(form, source, strong, fuzzy))
-            else:
-                out.append(NameForm(form, source, strong, fuzzy and "abjad" in scripts, scripts))
+            every = frozenset({"latin", "cyrillic", "abjad"})
+            out.append(NameForm(form, source, strong, fuzzy, scripts or every, gap, identifier))
 
     names = [(entity.name, True), *((a, True) for a in entity.aliases)]
     names += [(a, False) for a in entity.weak_aliases]
     for name, strong in names:
         if entity.kind is EntityKind.PERSON:
-            for form, scripts in _person_forms(name):
-                add(form, name, strong=strong, fuzzy=strong, scripts=scripts)
+            for f in _person_forms(name):
+                add(
+                    f.words,
+                    name,
+                    strong=strong,
+                    fuzzy=strong and f.fuzzy,
+                    scripts=f.scripts,
+                    gap=strong and f.gap,
+                )
         elif entity.kind is EntityKind.COUNTRY:
             add(tuple(words(name)), name, strong=strong, fuzzy=False)
             country = find_country(name)
             if country is not None:
-                for other in (*country.names, *country.demonyms):
+                for other in (*country.names, *country.demonyms, *country.native):
                     add(tuple(words(other)), other, strong=strong, fuzzy=False)
         else:  # organisations and vessels
             for form in _organisation_forms(name):
@@ -205,9 +305,9 @@ def entity_forms(entity: Entity) -> list[NameForm]:
     for identifier in entity.identifiers:
         imo = imo_number(identifier)
         if imo is not None:
-            add(("IMO", imo), identifier, strong=True, fuzzy=False)
-            add((f"IMO{imo}",), identifier, strong=True, fuzzy=False)
-            add((imo,), identifier, strong=True, fuzzy=False)
+            add(("IMO", imo), identifier, strong=True, fuzzy=False, identifier=True)
+            add((f"IMO{imo}",), identifier, strong=True, fuzzy=False, identifier=True)
+            add((imo,), identifier, strong=True, fuzzy=False, identifier=True)
         else:
-            add(tuple(words(identifier)), identifier, strong=True, fuzzy=False)
+            add(tuple(words(identifier)), identifier, strong=True, fuzzy=False, identifier=True)
     return out

@@ -40,6 +40,8 @@ def text_problem(text: str, what: str = "term", limit: int = MAX_TERM_LENGTH) ->
         return f"{what} is empty"
     if len(stripped) > limit:
         return f"{what} is too long ({len(stripped)} characters, at most {limit})"
+    if stripped.isprintable():
+        return None  # the common case; only non-printable text can hold a control character
     for i, ch in enumerate(stripped):
         if unicodedata.category(ch) == "Cc":
             return f"{what} has a control character (U+{ord(ch):04X}) at column {i + 1}"

@@ -18,6 +18,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -122,13 +123,25 @@ class ItemRow(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     authors: Mapped[list[str]] = mapped_column(JSON)
     tags: Mapped[list[str]] = mapped_column(JSON)
+    # Full article text when extracted (plain text); "" for items stored before 0002.
+    content: Mapped[str] = mapped_column(Text, server_default="")
 
-    # The unique index also serves known_keys() and per-feed listings (feed_id first).
-    __table_args__ = (UniqueConstraint("feed_id", "key"),)
+    __table_args__ = (
+        # The unique index also serves known_keys() and per-feed listings (feed_id first).
+        UniqueConstraint("feed_id", "key"),
+        # items_since(): backtests read a window of fetch times.
+        Index(None, "fetched_at"),
+    )
 
 
 class WatchlistRow(Base):
-    """A named list of terms."""
+    """A watchlist: its entries from the config, and entities imported into it.
+
+    The config columns (terms ... description) hold what the config last said; they count
+    only while `in_config`. `imported` belongs to `alerts watchlists import` and a config
+    sync never touches it. `revision` goes up by one on every change, so the row count and
+    the sum of revisions identify the state of all watchlists cheaply.
+    """
 
     __tablename__ = "watchlists"
 
@@ -136,6 +149,18 @@ class WatchlistRow(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     terms: Mapped[list[str]] = mapped_column(JSON)
     enabled: Mapped[bool] = mapped_column(Boolean)
+    queries: Mapped[list[str]] = mapped_column(JSON, server_default="[]")
+    regexes: Mapped[list[str]] = mapped_column(JSON, server_default="[]")
+    # Config entities, each as `entity_to_dict` gives it.
+    entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default="[]")
+    exclude: Mapped[list[str]] = mapped_column(JSON, server_default="[]")
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    # Imported entities (`entity_to_dict`), and where the last import came from.
+    imported: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default="[]")
+    imported_source: Mapped[str | None] = mapped_column(Text)
+    in_config: Mapped[bool] = mapped_column(Boolean, server_default="1")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revision: Mapped[int] = mapped_column(Integer, server_default="1")
 
 
 class MatchRow(Base):
@@ -152,6 +177,12 @@ class MatchRow(Base):
     start_offset: Mapped[int] = mapped_column(Integer)
     end_offset: Mapped[int] = mapped_column(Integer)
     snippet: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20), server_default="term")  # MatchKind
+    matched: Mapped[str] = mapped_column(Text, server_default="")
+    score: Mapped[float] = mapped_column(Float, server_default="1.0")
+    # The hit within `snippet`; NULL for matches stored before 0002 (or without one).
+    highlight_start: Mapped[int | None] = mapped_column(Integer)
+    highlight_end: Mapped[int | None] = mapped_column(Integer)
 
 
 class ChannelRow(Base):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
@@ -22,14 +22,18 @@ from sqlalchemy.orm import Session
 from alerts.domain import (
     ChannelConfig,
     DeliveryStatus,
+    Entity,
     Feed,
     FeedState,
     Match,
+    MatchKind,
     NewItem,
     PendingDelivery,
     PendingEntry,
     Subscription,
     Watchlist,
+    entity_from_dict,
+    entity_to_dict,
 )
 from alerts.errors import StoreError
 from alerts.store.engine import SQLITE_BEGIN_OPTION
@@ -48,6 +52,9 @@ from alerts.store.models import (
 
 # Keeps IN (...) lists well below SQLite's and PostgreSQL's bound-parameter limits.
 _CHUNK = 500
+
+# The length of every String(200) name column (models.py); SQLite would not enforce it.
+NAME_MAX_LENGTH = 200
 
 _T = TypeVar("_T")
 
@@ -100,6 +107,7 @@ class StoredItem:
     link: str | None
     title: str
     summary: str
+    content: str  # full article text, "" when none was extracted
     published_at: datetime | None
     fetched_at: datetime
     authors: tuple[str, ...]
@@ -117,6 +125,19 @@ class QueuedAlert:
     story_key: str
     queued_at: datetime
     digest_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    """What `import_entities` did to one watchlist's imported entities."""
+
+    watchlist: str
+    created: bool  # the watchlist did not exist: it was created, outside the config
+    added: int
+    updated: int
+    unchanged: int
+    removed: int  # only a replacing import removes entities
+    total: int  # imported entities after the import
 
 
 class StaleQueueError(StoreError):
@@ -198,10 +219,15 @@ class Store:
         subscriptions: Sequence[Subscription],
         now: datetime,
     ) -> None:
-        """Upsert the configuration by name; what left the config is disabled, never deleted."""
+        """Upsert the configuration by name; what left the config is disabled, never deleted.
+
+        A watchlist that left the config keeps its last config entries as history but no
+        longer matches with them; it stays enabled (`in_config` false) while it has imported
+        entities. A watchlist's revision goes up only when something about it changed.
+        """
         with self._transaction("sync the configuration") as session:
             self._sync_feeds(session, feeds, now)
-            self._sync_watchlists(session, watchlists)
+            self._sync_watchlists(session, watchlists, now)
             self._sync_channels(session, channels)
             self._sync_subscriptions(session, subscriptions)
 
@@ -241,19 +267,19 @@ class Store:
             row.enabled = False
 
     @staticmethod
-    def _sync_watchlists(session: Session, watchlists: Sequence[Watchlist]) -> None:
+    def _sync_watchlists(session: Session, watchlists: Sequence[Watchlist], now: datetime) -> None:
         existing = {row.name: row for row in session.scalars(select(WatchlistRow))}
         for watchlist in watchlists:
+            values = {**_config_values(watchlist), "enabled": True, "in_config": True}
             row = existing.pop(watchlist.name, None)
             if row is None:
-                session.add(
-                    WatchlistRow(name=watchlist.name, terms=list(watchlist.terms), enabled=True)
-                )
+                _check_watchlist_name(watchlist.name, "sync the configuration")
+                session.add(_new_watchlist_row(watchlist.name, values, now))
             else:
-                row.terms = list(watchlist.terms)
-                row.enabled = True
+                _change_watchlist(row, values, now)
         for row in existing.values():
-            row.enabled = False
+            # Imported entities keep the watchlist on; its config entries stop counting.
+            _change_watchlist(row, {"in_config": False, "enabled": bool(row.imported)}, now)
 
     @staticmethod
     def _sync_channels(session: Session, channels: Sequence[ChannelConfig]) -> None:
@@ -291,6 +317,91 @@ class Store:
             row.enabled = True
         for row in existing.values():
             row.enabled = False
+
+    # -- watchlists ----------------------------------------------------------------
+    def load_watchlists(self) -> list[Watchlist]:
+        """Every enabled watchlist, by name, with its config entities then imported ones.
+
+        An imported entity named like a config entity (ignoring case) is left out: the
+        config's definition of it wins.
+        """
+        stmt = select(WatchlistRow).where(WatchlistRow.enabled.is_(True))
+        with self._transaction("load the watchlists", write=False) as session:
+            rows = sorted(session.scalars(stmt), key=lambda row: row.name)
+            return [_watchlist(row) for row in rows]
+
+    def saved_watchlist(self, name: str) -> Watchlist | None:
+        """The watchlist as the service matches it now; None when unknown or disabled."""
+        stmt = select(WatchlistRow).where(WatchlistRow.name == name)
+        with self._transaction(f"load watchlist {name!r}", write=False) as session:
+            row = session.scalars(stmt).one_or_none()
+            return _watchlist(row) if row is not None and row.enabled else None
+
+    def watchlists_version(self) -> str:
+        """A token that changes whenever a watchlist is added, changed or removed.
+
+        Rows are never deleted and every change bumps a revision, so the row count and the
+        sum of revisions only grow. Read the version before `load_watchlists`: a change in
+        between then costs one more rebuild, never a missed one.
+        """
+        stmt = select(
+            func.count(),
+            func.coalesce(func.sum(WatchlistRow.revision), 0),
+            func.coalesce(func.max(WatchlistRow.id), 0),
+        )
+        with self._transaction("read the watchlists version", write=False) as session:
+            count, revisions, last_id = session.execute(stmt).one()
+        return f"{count}.{revisions}.{last_id}"
+
+    def import_entities(
+        self,
+        name: str,
+        entities: Sequence[Entity],
+        *,
+        source: str,
+        replace: bool,
+        now: datetime,
+    ) -> ImportSummary:
+        """Merge `entities` into the imported entities of watchlist `name`.
+
+        An entity replaces the stored one with the same `id`; one without an id replaces the
+        stored one with the same name (ignoring case and spacing), keeping its id. Within one
+        import the last of two such entities wins. `replace` drops stored imported entities
+        this import does not have. A missing watchlist is created outside the config; config
+        entries are never touched. `source` (file name and time) is kept for operators.
+        """
+        what = f"import entities into watchlist {name!r}"
+        _check_watchlist_name(name, what)
+        incoming: list[dict[str, Any]] = []
+        for number, entity in enumerate(entities, start=1):
+            if not entity.name.strip():
+                raise StoreError(f"could not {what}: entity {number} has an empty name")
+            incoming.append(entity_to_dict(entity))
+        with self._transaction(what) as session:
+            # Row lock (PostgreSQL): two imports into one watchlist take turns.
+            stmt = select(WatchlistRow).where(WatchlistRow.name == name).with_for_update()
+            row = session.scalars(stmt).one_or_none()
+            created = row is None
+            current = [] if row is None else list(row.imported)
+            merge = _merge_entities(current, incoming, replace=replace)
+            in_config = row is not None and row.in_config
+            values = {"imported": merge.entities, "enabled": in_config or bool(merge.entities)}
+            if row is None:
+                row = _new_watchlist_row(name, {**values, "in_config": False}, now)
+                session.add(row)
+            else:
+                _change_watchlist(row, values, now)
+            # Not a change of what is matched: no new revision for it alone.
+            row.imported_source = source
+            return ImportSummary(
+                watchlist=name,
+                created=created,
+                added=merge.added,
+                updated=merge.updated,
+                unchanged=merge.unchanged,
+                removed=merge.removed,
+                total=len(merge.entities),
+            )
 
     # -- feeds ---------------------------------------------------------------------
     def feed_states(self) -> list[FeedState]:
@@ -404,6 +515,11 @@ class Store:
                             "start_offset": m.start,
                             "end_offset": m.end,
                             "snippet": m.snippet,
+                            "kind": m.kind.value,
+                            "matched": m.matched,
+                            "score": m.score,
+                            "highlight_start": None if m.highlight is None else m.highlight[0],
+                            "highlight_end": None if m.highlight is None else m.highlight[1],
                         }
                         for m in new.matches
                     ],
@@ -454,6 +570,7 @@ class Store:
                 title=item.title,
                 summary=item.summary,
                 summary_html=item.summary_html,
+                content=item.content,
                 published_at=item.published,
                 fetched_at=now,
                 authors=list(item.authors),
@@ -569,32 +686,53 @@ class Store:
                 for queue_id, item, feed_name, feed_title in rows
             ]
 
-    @staticmethod
+    @classmethod
     def _matches(
-        session: Session, item_ids: Sequence[int], watchlists: set[str] | None = None
+        cls, session: Session, item_ids: Sequence[int], watchlists: set[str] | None = None
     ) -> dict[int, list[Match]]:
         found: dict[int, list[Match]] = defaultdict(list)
         for chunk in _chunks(item_ids):
-            stmt = (
-                select(MatchRow, WatchlistRow.name)
-                .join(WatchlistRow, WatchlistRow.id == MatchRow.watchlist_id)
-                .where(MatchRow.item_id.in_(chunk))
-                .order_by(MatchRow.item_id, MatchRow.id)
-            )
-            if watchlists is not None:
-                stmt = stmt.where(WatchlistRow.name.in_(sorted(watchlists)))
-            for m, watchlist in session.execute(stmt):
-                found[m.item_id].append(
-                    Match(
-                        watchlist=watchlist,
-                        term=m.term,
-                        field=m.field,
-                        start=m.start_offset,
-                        end=m.end_offset,
-                        snippet=m.snippet,
-                    )
-                )
+            cls._load_matches(session, found, MatchRow.item_id.in_(chunk), watchlists)
         return found
+
+    @staticmethod
+    def _load_matches(
+        session: Session,
+        found: dict[int, list[Match]],
+        where: ColumnElement[bool],
+        watchlists: set[str] | None = None,
+        *,
+        only: set[int] | None = None,
+    ) -> None:
+        """Add the matches selected by `where` (of items in `only`) to `found`, in order."""
+        stmt = (
+            select(MatchRow, WatchlistRow.name)
+            .join(WatchlistRow, WatchlistRow.id == MatchRow.watchlist_id)
+            .where(where)
+            .order_by(MatchRow.item_id, MatchRow.id)
+        )
+        if watchlists is not None:
+            stmt = stmt.where(WatchlistRow.name.in_(sorted(watchlists)))
+        for m, watchlist in session.execute(stmt):
+            if only is not None and m.item_id not in only:
+                continue
+            highlight = None
+            if m.highlight_start is not None and m.highlight_end is not None:
+                highlight = (m.highlight_start, m.highlight_end)
+            found[m.item_id].append(
+                Match(
+                    watchlist=watchlist,
+                    term=m.term,
+                    field=m.field,
+                    start=m.start_offset,
+                    end=m.end_offset,
+                    snippet=m.snippet,
+                    kind=MatchKind(m.kind),
+                    matched=m.matched,
+                    score=m.score,
+                    highlight=highlight,
+                )
+            )
 
     @staticmethod
     def _feeds_by_story(session: Session, story_keys: set[str]) -> dict[str, dict[str, str]]:
@@ -791,24 +929,44 @@ class Store:
         with self._transaction("list items", write=False) as session:
             rows = list(session.execute(stmt))
             matches = self._matches(session, [item.id for item, _ in rows])
-            return [
-                StoredItem(
-                    id=item.id,
-                    feed=feed_name,
-                    key=item.key,
-                    story_key=item.story_key,
-                    guid=item.guid,
-                    link=item.link,
-                    title=item.title,
-                    summary=item.summary,
-                    published_at=item.published_at,
-                    fetched_at=item.fetched_at,
-                    authors=tuple(item.authors),
-                    tags=tuple(item.tags),
-                    matches=tuple(matches.get(item.id, ())),
-                )
-                for item, feed_name in rows
-            ]
+            return [_stored_item(item, feed_name, matches) for item, feed_name in rows]
+
+    def items_since(
+        self,
+        since: datetime,
+        *,
+        until: datetime | None = None,
+        limit: int | None = None,
+        with_matches: bool = False,
+    ) -> list[StoredItem]:
+        """Items fetched in [since, until), newest fetch first: the input of a backtest.
+
+        Two queries whatever the window: items, then (only `with_matches`) their stored
+        matches; without `with_matches` every item's `matches` is empty.
+        """
+        window = [ItemRow.fetched_at >= since]
+        if until is not None:
+            window.append(ItemRow.fetched_at < until)
+        stmt = (
+            select(ItemRow, FeedRow.name)
+            .join(FeedRow, FeedRow.id == ItemRow.feed_id)
+            .where(*window)
+            .order_by(ItemRow.fetched_at.desc(), ItemRow.id.desc())
+            .limit(limit)
+        )
+        what = f"list items fetched since {since.isoformat()}"
+        with self._transaction(what, write=False) as session:
+            rows = list(session.execute(stmt))
+            matches: dict[int, list[Match]] = defaultdict(list)
+            if with_matches and rows:
+                # The window cut at the oldest item returned: one query, never one per item
+                # nor an IN list of every id. It may see a few more items (a concurrent
+                # poll, equal fetch times past the limit); `only` drops them.
+                window[0] = ItemRow.fetched_at >= rows[-1][0].fetched_at
+                in_window = select(ItemRow.id).where(*window)
+                only = {item.id for item, _ in rows}
+                self._load_matches(session, matches, MatchRow.item_id.in_(in_window), only=only)
+            return [_stored_item(item, feed_name, matches) for item, feed_name in rows]
 
     def queue(self, subscription: str | None = None) -> list[QueuedAlert]:
         """Every alert_queue row (of one subscription), in queue order."""
@@ -839,6 +997,166 @@ class Store:
                 table.name: int(session.scalar(select(func.count()).select_from(table)) or 0)
                 for table in Base.metadata.sorted_tables
             }
+
+
+def _stored_item(item: ItemRow, feed_name: str, matches: dict[int, list[Match]]) -> StoredItem:
+    return StoredItem(
+        id=item.id,
+        feed=feed_name,
+        key=item.key,
+        story_key=item.story_key,
+        guid=item.guid,
+        link=item.link,
+        title=item.title,
+        summary=item.summary,
+        content=item.content,
+        published_at=item.published_at,
+        fetched_at=item.fetched_at,
+        authors=tuple(item.authors),
+        tags=tuple(item.tags),
+        matches=tuple(matches.get(item.id, ())),
+    )
+
+
+def _check_watchlist_name(name: str, what: str) -> None:
+    """Names are checked here: SQLite does not enforce String(200), PostgreSQL's error is vague."""
+    if not name.strip():
+        raise StoreError(f"could not {what}: a watchlist name must not be empty")
+    if len(name) > NAME_MAX_LENGTH:
+        raise StoreError(
+            f"could not {what}: the watchlist name is {len(name)} characters long, "
+            f"the limit is {NAME_MAX_LENGTH}"
+        )
+
+
+def _config_values(watchlist: Watchlist) -> dict[str, Any]:
+    """The watchlist columns that mirror the config, as stored."""
+    return {
+        "terms": list(watchlist.terms),
+        "queries": list(watchlist.queries),
+        "regexes": list(watchlist.regexes),
+        "entities": [entity_to_dict(e) for e in watchlist.entities],
+        "exclude": list(watchlist.exclude),
+        "description": watchlist.description,
+    }
+
+
+def _new_watchlist_row(name: str, values: dict[str, Any], now: datetime) -> WatchlistRow:
+    """A watchlist at revision 1: empty but for `values` (every column is set explicitly)."""
+    empty = {**_config_values(Watchlist(name=name)), "imported": [], "imported_source": None}
+    return WatchlistRow(name=name, **{**empty, **values}, updated_at=now, revision=1)
+
+
+def _change_watchlist(row: WatchlistRow, values: dict[str, Any], now: datetime) -> None:
+    """Set `values` on the row, with a new revision, when any of them differs."""
+    changed = {key: value for key, value in values.items() if getattr(row, key) != value}
+    if not changed:
+        return
+    for key, value in changed.items():
+        setattr(row, key, value)  # new objects: the JSON columns see the change
+    # In SQL: two syncs at once on PostgreSQL still give two revisions.
+    row.revision = WatchlistRow.revision + 1
+    row.updated_at = now
+
+
+def _watchlist(row: WatchlistRow) -> Watchlist:
+    """The stored watchlist as the matcher takes it: config entities, then imported ones.
+
+    The config columns of a watchlist that left the config are history: they do not count.
+    """
+    try:
+        configured = [entity_from_dict(data) for data in row.entities] if row.in_config else []
+        names = {_name_key(e.name) for e in configured}
+        imported = [
+            entity
+            for entity in map(entity_from_dict, row.imported)
+            if _name_key(entity.name) not in names
+        ]
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise StoreError(f"watchlist {row.name!r} holds an unreadable entity: {exc}") from exc
+    if not row.in_config:
+        return Watchlist(name=row.name, entities=tuple(imported))
+    return Watchlist(
+        name=row.name,
+        terms=tuple(row.terms),
+        queries=tuple(row.queries),
+        regexes=tuple(row.regexes),
+        entities=(*configured, *imported),
+        exclude=tuple(row.exclude),
+        description=row.description,
+    )
+
+
+def _name_key(name: str) -> str:
+    """How entity names are compared: ignoring case and spacing."""
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class _Merge:
+    entities: list[dict[str, Any]]
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+
+
+def _merge_entities(
+    current: list[dict[str, Any]], incoming: list[dict[str, Any]], *, replace: bool
+) -> _Merge:
+    """Merge imported entity dicts: by id when the incoming one has one, else by name.
+
+    An incoming entity with an id that is not stored yet may still take the place of a
+    stored entity of the same name that has no id (a list re-imported with ids).
+    """
+    merged = list(current)
+    by_id: dict[str, int] = {}
+    by_name: dict[str, int] = {}  # first entity of each name
+    by_name_without_id: dict[str, int] = {}
+
+    def remember(index: int, data: dict[str, Any]) -> None:
+        name = _name_key(data["name"])
+        if ident := data.get("id"):
+            by_id.setdefault(ident, index)
+            if by_name_without_id.get(name) == index:
+                del by_name_without_id[name]
+        else:
+            by_name_without_id.setdefault(name, index)
+        by_name.setdefault(name, index)
+
+    for index, data in enumerate(merged):
+        remember(index, data)
+    targets: dict[int, dict[str, Any]] = {}  # index in `merged` -> its new value
+    for data in incoming:
+        name = _name_key(data["name"])
+        if ident := data.get("id"):
+            found = by_id.get(ident, by_name_without_id.get(name))
+        else:
+            found = by_name_without_id.get(name, by_name.get(name))
+        if found is None:
+            found = len(merged)
+            merged.append(data)
+        elif not ident and (kept := merged[found].get("id")):
+            data = {**data, "id": kept}
+        targets[found] = data
+        remember(found, data)
+
+    old = len(current)
+    updated = sum(1 for i, data in targets.items() if i < old and data != current[i])
+    unchanged = sum(1 for i, data in targets.items() if i < old and data == current[i])
+    for index, data in targets.items():
+        merged[index] = data
+    removed = 0
+    if replace:
+        removed = sum(1 for i in range(old) if i not in targets)
+        merged = [data for i, data in enumerate(merged) if i in targets]
+    return _Merge(
+        entities=merged,
+        added=len(targets) - updated - unchanged,
+        updated=updated,
+        unchanged=unchanged,
+        removed=removed,
+    )
 
 
 def _subscription(row: SubscriptionRow) -> Subscription:
