@@ -234,6 +234,7 @@ class Config:
     # out of `watchlists`, so the service runs with the others and keeps the last saved
     # version of these; `alerts check` reports them and fails.
     watchlist_problems: tuple[ConfigProblem, ...] = ()
+    rejected_watchlists: tuple[str, ...] = ()  # the names of those watchlists
     channel_by_name: dict[str, ChannelConfig] = field(default_factory=dict, compare=False)
 
     def feed(self, name: str) -> Feed | None:
@@ -404,6 +405,8 @@ def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]
         if (w := _watchlist(check, i, raw)) is not None
     ]
     watchlists, watchlist_problems = _compilable(check, parsed, tables["watchlists"])
+    good_names = {w.name for w in watchlists}
+    rejected = tuple(w.name for _, w in parsed if w.name not in good_names)
     channels = [
         c
         for i, raw in enumerate(tables["channels"])
@@ -427,6 +430,7 @@ def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]
         timezone=timezone,
         channel_by_name={c.name: c for c in channels},
         watchlist_problems=tuple(watchlist_problems),
+        rejected_watchlists=rejected,
     )
 
 

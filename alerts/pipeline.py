@@ -147,7 +147,12 @@ class Pipeline:
         for problem in c.watchlist_problems:
             event(log, "watchlist_rejected", level=logging.ERROR, problem=str(problem))
         await self.db(
-            self.store.sync_config, c.feeds, c.watchlists, c.channels, c.subscriptions, self.clock()
+            partial(self.store.sync_config, keep=c.rejected_watchlists),
+            c.feeds,
+            c.watchlists,
+            c.channels,
+            c.subscriptions,
+            self.clock(),
         )
 
     async def refresh_matcher(self, *, force: bool = False) -> bool:
@@ -202,6 +207,7 @@ class Pipeline:
     async def poll_feed(self, state: FeedState) -> PollResult:
         """Fetch, parse, match and store one feed; errors are recorded on the feed."""
         started = time.monotonic()
+        matcher = self.matcher  # one matcher for the whole poll, even if a rebuild lands
         if self.stopping.is_set():
             return PollResult(state.name, "error", error="shutting down")
         feed = self.config.feed(state.name)
@@ -228,7 +234,6 @@ class Pipeline:
                 self.store.known_keys, state.name, [identity.key for _, identity in identified]
             )
             fresh = [(item, identity) for item, identity in identified if identity.key not in known]
-            matcher = self.matcher  # one matcher for the whole poll, even if a rebuild lands
             # Matching is CPU work (up to MAX_FIELD_CHARS per field): off the event loop.
             found = await asyncio.to_thread(lambda: [matcher.match(item) for item, _ in fresh])
             new = [

@@ -19,7 +19,7 @@ from alerts.delivery.render import (
     render_text,
     safe_link,
 )
-from alerts.domain import Subscription
+from alerts.domain import Match, Subscription
 from tests.test_digest import NOW, entry, match, sample_digest
 
 
@@ -126,3 +126,44 @@ def test_override_directory_and_strict_undefined(tmp_path: Path) -> None:
     (tmp_path / "digest.html.j2").write_text("<p>{{ subscription }}</p>")
     d = sample_digest()
     assert render_html(d, templates_dir=tmp_path) == "<p>compliance-team</p>"
+
+
+def test_engine_highlight_marks_a_hit_spelt_unlike_its_term() -> None:
+    # An entity hit in another script: the term's words are not in the snippet, so the
+    # engine's highlight offsets decide what is marked.
+    snippet = "Минфин США ввёл санкции против Навального"
+    at = snippet.index("Навального")
+    assert highlight_text(snippet, "Alexei Navalny", (at, len(snippet))) == (
+        "Минфин США ввёл санкции против **Навального**"
+    )
+    assert str(highlight_html("<b>Навального</b>", "Alexei Navalny", (3, 13))) == (
+        "&lt;b&gt;<mark>Навального</mark>&lt;/b&gt;"
+    )
+    # Offsets that do not fit the snippet fall back to finding the term.
+    assert highlight_text("Rosneft shares", "Rosneft", (5, 99)) == "**Rosneft** shares"
+
+
+def test_digest_shows_how_an_entity_matched() -> None:
+    from alerts.domain import MatchKind
+
+    hit = Match(
+        "russia",
+        "Muammar Gaddafi",
+        "summary",
+        0,
+        15,
+        "Moammar Qadhafi spoke",
+        kind=MatchKind.ENTITY,
+        matched="Moammar Qadhafi",
+        score=0.92,
+        highlight=(0, 15),
+    )
+    digest = build_digest(
+        Subscription("s", ("russia",), "mail"), [entry(1, hit)], now=NOW, idempotency_key="k"
+    )
+    text = render_text(digest)
+    assert (
+        'Muammar Gaddafi (summary, as "Moammar Qadhafi", fuzzy 0.92): **Moammar Qadhafi** spoke'
+        in text
+    )
+    assert "fuzzy 0.92" in render_html(digest)

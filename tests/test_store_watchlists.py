@@ -160,6 +160,13 @@ def test_removed_watchlist_is_disabled_and_returns(engine: Engine, store: Store)
     assert store.saved_watchlist("iran") == IRAN
 
 
+def test_sync_keeps_a_rejected_watchlist_as_saved(engine: Engine, store: Store) -> None:
+    sync(store, RUSSIA, IRAN)
+    store.sync_config([], [RUSSIA], [], [], T0 + HOUR, keep=["iran"])
+    assert store.saved_watchlist("iran") == IRAN
+    assert revisions(engine)["iran"][0] == 1
+
+
 def test_sync_refuses_overlong_watchlist_name(store: Store) -> None:
     with pytest.raises(StoreError, match="201 characters long, the limit is 200"):
         sync(store, Watchlist(name="w" * 201, terms=("x",)))

@@ -413,14 +413,19 @@ class CompiledMatcher:
             for fi, form in enumerate(ent.forms):
                 if not form.fuzzy:
                     continue
-                keys = [text_key(w) for w in form.words]
-                if any(k[0] in (CYRILLIC, ABJAD) for k in keys):
-                    continue
-                for pi, key in enumerate(keys):
-                    if len(key) < MIN_FUZZY_PART or not key.isalpha():
+                # Latin and Cyrillic text ("Каддафи" for Gaddafi); consonant skeletons
+                # are loose enough already.
+                for vi, seq in enumerate(ent.variants[fi]):
+                    if seq[0][:1] == ABJAD:
                         continue
-                    for variant in _deletions(_loose(key)):
-                        index.setdefault(variant, []).append((ei, fi, pi))
+                    code = fi * _VARIANTS + vi
+                    for pi, key in enumerate(seq):
+                        # A Cyrillic key is a stem, a letter shorter than its word, plus its
+                        # marker: the same length bar fits both.
+                        if len(key) < MIN_FUZZY_PART or not key.lstrip(CYRILLIC).isalpha():
+                            continue
+                        for variant in _deletions(_loose(key)):
+                            index.setdefault(variant, []).append((ei, code, pi))
 
     def match(self, item: Item) -> tuple[Match, ...]:
         """See `Matcher.match`."""
@@ -562,7 +567,7 @@ class CompiledMatcher:
             originals = f.words
             tried: set[tuple[int, int, int]] = set()
             for wi, key in enumerate(f.keys):
-                if len(key) < MIN_FUZZY_PART or key[0] in (CYRILLIC, ABJAD):
+                if len(key) < MIN_FUZZY_PART or key[0] == ABJAD:
                     continue
                 # Names are capitalised in cased scripts; "naval" in lower case is a word.
                 if originals[wi][:1].islower():
@@ -579,15 +584,16 @@ class CompiledMatcher:
                     cache[key] = candidates
                 if not candidates:
                     continue
-                for ei, form_i, part in candidates:
+                for ei, code, part in candidates:
                     start = wi - part
-                    if (ei, form_i, start) in tried:
+                    if (ei, code, start) in tried:
                         continue
-                    tried.add((ei, form_i, start))
-                    score = self._fuzzy_score(ei, form_i, f.keys, start)
+                    tried.add((ei, code, start))
+                    seq = self._entities[ei].variants[code // _VARIANTS][code % _VARIANTS]
+                    score = _fuzzy_score(seq, f.keys, start)
                     if score is not None:
-                        n = len(self._entities[ei].forms[form_i].words)
-                        entity_hits.setdefault(ei, []).append((form_i, fi, start, start + n, score))
+                        hit = (code // _VARIANTS, fi, start, start + len(seq), score)
+                        entity_hits.setdefault(ei, []).append(hit)
 
     def _gap_hit(self, ei: int, code: int, f: _Field, first: int) -> int | None:
         """End word index if a patronymic and the rest of the form follow word `first`."""
@@ -597,28 +603,6 @@ class CompiledMatcher:
         if end > len(keys) or not is_patronymic_key(keys[first + 1].rstrip(_PATRONYMIC_MARK)):
             return None
         return end if tuple(keys[first + 2 : end]) == seq[1:] else None
-
-    def _fuzzy_score(self, ei: int, form_i: int, keys: list[str], start: int) -> float | None:
-        form = self._entities[ei].forms[form_i]
-        parts = [text_key(w) for w in form.words]
-        if start < 0 or start + len(parts) > len(keys):
-            return None
-        edits = 0
-        for part, key in zip(parts, keys[start : start + len(parts)], strict=True):
-            if part == key:
-                continue
-            if len(part) < MIN_FUZZY_PART or len(key) < MIN_FUZZY_PART - 1:
-                # Short parts must match exactly (Un is not Il), except for one vowel in a
-                # part of four letters or more: "Seif"/"Saif", "Omar"/"Umar".
-                if not _vowel_variant(part, key):
-                    return None
-            elif OSA.distance(_loose(part), _loose(key), score_cutoff=1) > 1:
-                return None
-            edits += 1
-        if edits == 0:
-            return None  # an exact hit; the automaton reported it already
-        total = sum(len(p) for p in parts)
-        return round(1 - edits / total, 3)
 
     def _entity_matches(
         self, ei: int, hits: list[tuple[int, int, int, int, float]], fields: list[_Field]
@@ -630,6 +614,7 @@ class CompiledMatcher:
             return []  # weak aliases alone never match
         out: list[tuple[int, int, int, int, Match]] = []
         seen: set[tuple[str, int]] = set()
+        places: set[tuple[int, int, int]] = set()  # one match per place: exact before fuzzy
         strong = [
             (fi, first, last) for form_i, fi, first, last, _ in hits if ent.forms[form_i].strong
         ]
@@ -638,11 +623,12 @@ class CompiledMatcher:
             hits, key=lambda h: (h[1], h[2], h[2] - h[3], -h[4])
         ):
             form = ent.forms[form_i]
-            if (form.source, fi) in seen:
+            if (form.source, fi) in seen or (fi, first, last) in places:
                 continue
             if not form.strong and any(f == fi and a <= first and last <= b for f, a, b in strong):
                 continue  # "Putin" inside "Vladimir Putin" adds nothing
             seen.add((form.source, fi))
+            places.add((fi, first, last))
             f = fields[fi]
             start, end = f.span(first, last)
             matched = "" if form.source == ent.entity.name else form.source
@@ -713,6 +699,32 @@ class CompiledMatcher:
             text, _ = snippet(f.text, start, end)
             vetoes.append(Veto(self.watchlists[q.watchlist], q.text, f.name, text, removed))
         return [x for x in found if x[0] not in vetoed], vetoes
+
+
+def _fuzzy_score(parts: Sequence[str], keys: list[str], start: int) -> float | None:
+    """Score of a name form found at word `start` with one edit in some long parts."""
+    if start < 0 or start + len(parts) > len(keys):
+        return None
+    edits = 0
+    for part, key in zip(parts, keys[start : start + len(parts)], strict=True):
+        if part == key:
+            continue
+        if (part[:1] == CYRILLIC) != (key[:1] == CYRILLIC):
+            return None  # one script per name
+        shortest = MIN_FUZZY_PART - (part[:1] == CYRILLIC)  # stems lost a letter
+        part, key = part.lstrip(CYRILLIC), key.lstrip(CYRILLIC)
+        if len(part) < shortest or len(key) < shortest - 1:
+            # Short parts must match exactly (Un is not Il), except for one vowel in a
+            # part of four letters or more: "Seif"/"Saif", "Omar"/"Umar".
+            if not _vowel_variant(part, key):
+                return None
+        elif OSA.distance(_loose(part), _loose(key), score_cutoff=1) > 1:
+            return None
+        edits += 1
+    if edits == 0:
+        return None  # an exact hit; the automaton reported it already
+    total = sum(len(p.lstrip(CYRILLIC)) for p in parts)
+    return round(1 - edits / total, 3)
 
 
 def _loose(key: str) -> str:

@@ -8,7 +8,7 @@ programming error and raise `ValueError`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -218,16 +218,20 @@ class Store:
         channels: Sequence[ChannelConfig],
         subscriptions: Sequence[Subscription],
         now: datetime,
+        *,
+        keep: Collection[str] = (),
     ) -> None:
         """Upsert the configuration by name; what left the config is disabled, never deleted.
 
         A watchlist that left the config keeps its last config entries as history but no
         longer matches with them; it stays enabled (`in_config` false) while it has imported
         entities. A watchlist's revision goes up only when something about it changed.
+        Watchlists named in `keep` (in the config, but rejected by checking) are left as
+        saved, so a broken edit never replaces a working version.
         """
         with self._transaction("sync the configuration") as session:
             self._sync_feeds(session, feeds, now)
-            self._sync_watchlists(session, watchlists, now)
+            self._sync_watchlists(session, watchlists, now, keep)
             self._sync_channels(session, channels)
             self._sync_subscriptions(session, subscriptions)
 
@@ -267,8 +271,12 @@ class Store:
             row.enabled = False
 
     @staticmethod
-    def _sync_watchlists(session: Session, watchlists: Sequence[Watchlist], now: datetime) -> None:
+    def _sync_watchlists(
+        session: Session, watchlists: Sequence[Watchlist], now: datetime, keep: Collection[str]
+    ) -> None:
         existing = {row.name: row for row in session.scalars(select(WatchlistRow))}
+        for name in keep:
+            existing.pop(name, None)
         for watchlist in watchlists:
             values = {**_config_values(watchlist), "enabled": True, "in_config": True}
             row = existing.pop(watchlist.name, None)
