@@ -361,8 +361,8 @@ def print_report(
     )
     print(file=out)
     header = (
-        "| entries | mode | terms / entities | build s | items/s | passes | matches | items matched "
-        "| traced peak MB | traced kept MB | RSS growth MB |"
+        "| entries | mode | terms / entities | build s | items/s | passes | matches "
+        "| items matched | traced peak MB | traced kept MB | RSS growth MB |"
     )
     print(header, file=out)
     print("|" + "---:|" * (header.count("|") - 1), file=out)

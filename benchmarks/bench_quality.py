@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.quality import QUALITY_FILE, score  # noqa: E402
+from tests.support.quality import QUALITY_FILE, score
 
 
 def main() -> None:
