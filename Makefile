@@ -38,9 +38,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-## bench: print the matching benchmark figures (see docs/benchmarks.md)
+## bench: print the matching speed and quality figures (see docs/benchmarks.md)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py
+	$(BIN)/python benchmarks/bench_quality.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -74,11 +74,22 @@ _WS_RE = re.compile(r"\s+")
 # placeholder no term has, so no phrase can span two tags.
 _TAG_SEPARATOR = " \u02b9 "
 _APOSTROPHES = "'’ʼ"
+_MIN_ANCHOR = 3  # letters; "al", "un", "bin" are no anchors
 _FUZZY_CACHE_LIMIT = 100_000
+_NOT_ANCHORS = frozenset({"bin", "ibn", "abu", "abd", "bint", "^bin", "^ibn", "^abu"})
 _PATRONYMIC_MARK = ""
 
 # Target kinds stored with each automaton pattern.
 _TERM, _QUERY, _EXCLUDE, _ENTITY, _GAP = 0, 1, 2, 3, 4
+# A pattern's target (what a hit on it means) packed in one int: kind, then two indexes
+# (watchlist and term, query and leaf, entity and form...).
+_KIND_SHIFT, _A_SHIFT, _MASK = 56, 28, (1 << 28) - 1
+
+
+def _target(kind: int, a: int, b: int) -> int:
+    return (kind << _KIND_SHIFT) | (a << _A_SHIFT) | b
+
+
 _VARIANTS = 4  # at most this many key sequences per name form (plain, Cyrillic, abjad)
 
 # Words that say a vessel is meant. A ship's name is often a common word ("Sokol",
@@ -184,7 +195,12 @@ class _Entity:
     watchlist: int
     entity: Entity
     forms: list[NameForm]
-    variants: list[list[tuple[str, ...]]]  # per form: its key sequences
+
+    def variants(self, form: int) -> list[tuple[str, ...]]:
+        """The key sequences of one form (recomputed on demand: cheap, cached per word)."""
+        f = self.forms[form]
+        abjad = self.entity.kind is not EntityKind.COUNTRY
+        return variants(f.words, abjad_form=abjad, scripts=f.scripts)[:_VARIANTS]
 
 
 @dataclass(slots=True)
@@ -192,12 +208,25 @@ class _Compiling:
     """Mutable state while compiling; frozen into a `CompiledMatcher`."""
 
     patterns: dict[str, int] = field(default_factory=dict)
-    targets: list[list[tuple[int, int, int]]] = field(default_factory=list)
+    targets: list[list[int]] = field(default_factory=list)  # see `_target`
     lengths: list[int] = field(default_factory=list)  # words per pattern
+    # Fuzzy anchors: name part key -> where it stands, packed (entity, form and script,
+    # part position), for the parts of strong names of two words or more.
+    anchors: dict[str, list[int]] = field(default_factory=dict)
 
-    def add(
-        self, seqs: Iterable[tuple[str, ...]], prefix: bool, target: tuple[int, int, int]
-    ) -> int:
+    def add_anchors(self, ei: int, fi: int, seqs: list[tuple[str, ...]]) -> None:
+        # Latin and Cyrillic text ("Каддафи" for Gaddafi); consonant skeletons are loose
+        # enough already.
+        for vi, seq in enumerate(seqs):
+            if len(seq) < 2 or seq[0][:1] == ABJAD:
+                continue
+            code = fi * _VARIANTS + vi
+            for pi, key in enumerate(seq[:16]):
+                if len(key.lstrip(CYRILLIC)) >= _MIN_ANCHOR and key not in _NOT_ANCHORS:
+                    packed = (ei << 16) | (code << 4) | pi
+                    self.anchors.setdefault(_loose(key), []).append(packed)
+
+    def add(self, seqs: Iterable[tuple[str, ...]], prefix: bool, target: int) -> int:
         added = 0
         for seq in seqs:
             key = " " + " ".join(seq) + ("" if prefix else " ")
@@ -283,7 +312,7 @@ def compile_watchlists(watchlists: Sequence[Watchlist], *, fuzzy: bool = True) -
             if (tuple(seqs), prefix) in seen:
                 continue
             seen.add((tuple(seqs), prefix))
-            state.add(seqs, prefix, (_TERM, wi, len(written)))
+            state.add(seqs, prefix, _target(_TERM, wi, len(written)))
             written.append(parse_term(term))
         terms.append(written)
         for target_kind, texts, bucket in (
@@ -297,23 +326,23 @@ def compile_watchlists(watchlists: Sequence[Watchlist], *, fuzzy: bool = True) -
                 bucket.append(q)
                 for li, leaf in enumerate(q.leaves):
                     scoped_fields.update(leaf.fields)
-                    state.add(variants(words(leaf.text)), leaf.prefix, (target_kind, qi, li))
+                    state.add(variants(words(leaf.text)), leaf.prefix, _target(target_kind, qi, li))
         for entity in watchlist.entities:
             ei = len(entities)
-            forms = entity_forms(entity)
-            abjad = entity.kind is not EntityKind.COUNTRY
-            seqs_per_form = []
-            for fi, form in enumerate(forms):
-                seqs = variants(form.words, abjad_form=abjad, scripts=form.scripts)[:_VARIANTS]
-                seqs_per_form.append(seqs)
-                state.add(seqs, False, (_ENTITY, ei, fi))
+            ent = _Entity(wi, entity, entity_forms(entity))
+            entities.append(ent)
+            for fi, form in enumerate(ent.forms):
+                seqs = ent.variants(fi)
+                state.add(seqs, False, _target(_ENTITY, ei, fi))
+                if fuzzy and form.fuzzy:
+                    state.add_anchors(ei, fi, seqs)
                 if form.gap:
                     # "Alexei Anatolyevich Navalny": the first word is looked up alone,
                     # the patronymic and the rest are checked on the hit (`_gap_hit`).
                     for vi, seq in enumerate(seqs):
                         if len(seq) >= 2 and seq[0][:1] != ABJAD:
-                            state.add([seq[:1]], False, (_GAP, ei, fi * _VARIANTS + vi))
-            entities.append(_Entity(wi, entity, forms, seqs_per_form))
+                            state.add([seq[:1]], False, _target(_GAP, ei, fi * _VARIANTS + vi))
+
         regexes.append([(p, compile_regex(p)) for p in watchlist.regexes])
     return CompiledMatcher(
         state, names, terms, queries, exclusions, entities, regexes, problems, scoped_fields, fuzzy
@@ -374,7 +403,11 @@ class CompiledMatcher:
         self._entities = entities
         self._regexes = regexes
         self._has_regexes = any(regexes)
-        self._targets = [tuple(t) for t in state.targets]
+        # One int per pattern when it has one target (most do): a third of the memory of
+        # lists of tuples at 100,000 entries.
+        self._targets: list[int | tuple[int, ...]] = [
+            t[0] if len(t) == 1 else tuple(t) for t in state.targets
+        ]
         self._lengths = state.lengths
         self._fields = (
             "title",
@@ -396,36 +429,11 @@ class CompiledMatcher:
                 automaton.add_word(key, pid)
             automaton.make_automaton()
             self._automaton = automaton
-        self._fuzzy: dict[str, list[tuple[int, int, int]]] = {}
-        # Text word -> its fuzzy candidates. Capitalised words repeat from item to item
-        # ("Treasury", "Moscow"), so most look-ups are answered here. Bounded.
-        self._fuzzy_cache: dict[str, set[tuple[int, int, int]]] = {}
-        if fuzzy:
-            self._build_fuzzy_index()
-
-    # Fuzzy candidates: every strong, fuzzy-eligible name part of MIN_FUZZY_PART letters
-    # or more is indexed under itself and each of its one-letter deletions; a text word
-    # finds the parts within one edit (substitution, insertion, deletion, transposition)
-    # by looking up itself and its own deletions (the symmetric-delete method).
-    def _build_fuzzy_index(self) -> None:
-        index = self._fuzzy
-        for ei, ent in enumerate(self._entities):
-            for fi, form in enumerate(ent.forms):
-                if not form.fuzzy:
-                    continue
-                # Latin and Cyrillic text ("Каддафи" for Gaddafi); consonant skeletons
-                # are loose enough already.
-                for vi, seq in enumerate(ent.variants[fi]):
-                    if seq[0][:1] == ABJAD:
-                        continue
-                    code = fi * _VARIANTS + vi
-                    for pi, key in enumerate(seq):
-                        # A Cyrillic key is a stem, a letter shorter than its word, plus its
-                        # marker: the same length bar fits both.
-                        if len(key) < MIN_FUZZY_PART or not key.lstrip(CYRILLIC).isalpha():
-                            continue
-                        for variant in _deletions(_loose(key)):
-                            index.setdefault(variant, []).append((ei, code, pi))
+        # Fuzzy matching is anchored: a capitalised text word that is exactly a part of a
+        # watched name (two words or more) is checked with its neighbours against the
+        # rest of that name, each within one edit. Single-word names never match
+        # fuzzily (Hamas is not Hamad), and no deletion index over 100,000 names is kept.
+        self._anchors: dict[str, list[int]] = state.anchors if fuzzy else {}
 
     def match(self, item: Item) -> tuple[Match, ...]:
         """See `Matcher.match`."""
@@ -435,7 +443,7 @@ class CompiledMatcher:
         """The matches in `item`, and the matches that exclusions removed."""
         fields = self._scan_fields(item)
         hits = self._scan(fields)
-        if not hits and not self._has_regexes and not self._fuzzy:
+        if not hits and not self._has_regexes and not self._anchors:
             return Explanation((), ())
         found: list[tuple[int, int, int, int, Match]] = []
         query_hits: dict[int, dict[Phrase, list[Hit]]] = {}
@@ -444,7 +452,9 @@ class CompiledMatcher:
         first_term: set[tuple[int, int, int]] = set()
         for pid, fi, first in hits:
             last = first + self._lengths[pid]
-            for kind, a, b in self._targets[pid]:
+            targets = self._targets[pid]
+            for code in (targets,) if isinstance(targets, int) else targets:
+                kind, a, b = code >> _KIND_SHIFT, (code >> _A_SHIFT) & _MASK, code & _MASK
                 if kind == _TERM:
                     if (a, b, fi) in first_term:
                         continue
@@ -490,7 +500,7 @@ class CompiledMatcher:
                     bucket.setdefault(a, {}).setdefault(leaf, []).append(
                         Hit(fields[fi].name, first, last)
                     )
-        if self._fuzzy:
+        if self._anchors:
             self._fuzzy_hits(fields, entity_hits)
         for qi, table in query_hits.items():
             q = self._queries[qi]
@@ -558,38 +568,27 @@ class CompiledMatcher:
     def _fuzzy_hits(
         self, fields: list[_Field], entity_hits: dict[int, list[tuple[int, int, int, int, float]]]
     ) -> None:
-        """Add entity forms found with one edit in some long parts (and exact elsewhere)."""
-        index = self._fuzzy
-        cache = self._fuzzy_cache
+        """Add entity forms found around an exact name part with one edit in other parts."""
+        anchors = self._anchors
         for fi, f in enumerate(fields):
             if f.name not in DEFAULT_FIELDS:
                 continue
             originals = f.words
             tried: set[tuple[int, int, int]] = set()
             for wi, key in enumerate(f.keys):
-                if len(key) < MIN_FUZZY_PART or key[0] == ABJAD:
-                    continue
                 # Names are capitalised in cased scripts; "naval" in lower case is a word.
                 if originals[wi][:1].islower():
                     continue
-                candidates = cache.get(key)
-                if candidates is None:
-                    candidates = set()
-                    for variant in _deletions(_loose(key)):
-                        found = index.get(variant)
-                        if found:
-                            candidates.update(found)
-                    if len(cache) >= _FUZZY_CACHE_LIMIT:
-                        cache.clear()
-                    cache[key] = candidates
-                if not candidates:
+                found = anchors.get(_loose(key))
+                if found is None:
                     continue
-                for ei, code, part in candidates:
+                for packed in found:
+                    ei, code, part = packed >> 16, (packed >> 4) & 0xFFF, packed & 15
                     start = wi - part
                     if (ei, code, start) in tried:
                         continue
                     tried.add((ei, code, start))
-                    seq = self._entities[ei].variants[code // _VARIANTS][code % _VARIANTS]
+                    seq = self._entities[ei].variants(code // _VARIANTS)[code % _VARIANTS]
                     score = _fuzzy_score(seq, f.keys, start)
                     if score is not None:
                         hit = (code // _VARIANTS, fi, start, start + len(seq), score)
@@ -597,7 +596,7 @@ class CompiledMatcher:
 
     def _gap_hit(self, ei: int, code: int, f: _Field, first: int) -> int | None:
         """End word index if a patronymic and the rest of the form follow word `first`."""
-        seq = self._entities[ei].variants[code // _VARIANTS][code % _VARIANTS]
+        seq = self._entities[ei].variants(code // _VARIANTS)[code % _VARIANTS]
         keys = f.keys
         end = first + 1 + len(seq)
         if end > len(keys) or not is_patronymic_key(keys[first + 1].rstrip(_PATRONYMIC_MARK)):
@@ -728,9 +727,21 @@ def _fuzzy_score(parts: Sequence[str], keys: list[str], start: int) -> float | N
 
 
 def _loose(key: str) -> str:
-    # Keys spell "ks" as "x"; a typo next to it ("Khodorkovksy") would then count twice.
-    # German and Polish write v as w ("Chodorkowski").
-    return key.replace("x", "ks").replace("w", "v")
+    """The key with spellings that other transcriptions confuse merged, for fuzzy look-ups.
+
+    Keys spell "ks" as "x", so a typo next to it ("Khodorkovksy") would count twice;
+    German and Polish write kh as ch and v as w ("Michail Chodorkowski").
+    """
+    loose = _loose_cache.get(key)
+    if loose is None:
+        loose = key.replace("x", "ks").replace("w", "v").replace("ch", "h")
+        if len(_loose_cache) >= _FUZZY_CACHE_LIMIT:
+            _loose_cache.clear()
+        _loose_cache[key] = loose
+    return loose
+
+
+_loose_cache: dict[str, str] = {}
 
 
 _CONSONANTS_RE = re.compile(r"[aeiou]")
@@ -760,10 +771,6 @@ def _possessive_inside(f: _Field, first: int, last: int, written: Sequence[str])
             if offset >= len(written) or not _is_possessive(written[offset]):
                 return True
     return False
-
-
-def _deletions(key: str) -> set[str]:
-    return {key, *(key[:i] + key[i + 1 :] for i in range(len(key)))}
 
 
 def _lookup(table: dict[Phrase, list[Hit]]) -> Callable[[Phrase], Sequence[Hit]]:

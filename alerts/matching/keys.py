@@ -16,8 +16,9 @@ that two spellings of the same word share:
 
 Two scripts get a marked key of their own, because a plain transliteration is not enough:
 
-* Cyrillic words are inflected ("Навального", "Роснефти"), so their key is a light stem
-  of the transliteration, marked with `CYRILLIC`: "^navaln", "^rosneft";
+* Cyrillic and Greek words are inflected ("Навального", "Роснефти", "Μητσοτάκη"), so
+  their key is a light stem of the transliteration, marked with `CYRILLIC`: "^navaln",
+  "^rosneft", "^mitsotak";
 * Arabic and Hebrew are written without most vowels, so their key is the consonant
   skeleton of the transliteration, without the article, marked with `ABJAD`:
   "القذافي" -> "~kdf", as is "Gaddafi" spelt in Latin.
@@ -88,6 +89,13 @@ _DIGRAPHS = (("kh", "h"), ("dh", "d"), ("ph", "f"), ("ks", "x"), ("q", "k"), ("y
 # first: -ого/-его, -ому/-ему, -ими/-ами/-ями, -ой/-ей/-ий/-ый, -ом/-ем/-им/-ым, -их/-ах...
 _CYRILLIC_ENDINGS = (
     "iami",
+    "ous",  # Greek -ους, -ος, -ης, -ας, -ες, -ου, -ον
+    "os",
+    "is",
+    "as",
+    "es",
+    "ou",
+    "on",
     "ogo",
     "ego",
     "omu",
@@ -140,6 +148,8 @@ def _script(ch: str) -> str:
         return "cyrillic"
     if 0xA640 <= cp < 0xA6A0:
         return "cyrillic"
+    if 0x0370 <= cp < 0x0400 or 0x1F00 <= cp < 0x2000:
+        return "cyrillic"  # Greek: inflected too ("Μητσοτάκη"), stemmed the same way
     if 0x0590 <= cp < 0x0900 or 0xFB1D <= cp < 0xFE00 or 0xFE70 <= cp < 0xFF00:
         return "abjad"  # Hebrew, Arabic, Syriac, Thaana, and their presentation forms
     if 0x3040 <= cp < 0x3100 or 0x3400 <= cp < 0xA000 or 0xF900 <= cp < 0xFB00:
@@ -301,17 +311,16 @@ def variants(
     in_abjad = abjad_form or any(_first_script(w) == "abjad" for w in term_words)
     abjad: list[str] | None = [] if in_abjad and "abjad" in scripts else None
     for word in term_words:
-        key = text_key(word)
-        if key == PLACEHOLDER:
+        base = _plain_cache.get(word) or plain_key(word)
+        if base == PLACEHOLDER:
             continue
         if not word.isascii() and _first_script(word) == "cjk":
-            plain.append(key)
-            cyrillic.append(key)
+            plain.append(word)
+            cyrillic.append(word)
             abjad = None
             continue
-        base = plain_key(word)
         plain.append(base)
-        cyrillic.append(cyrillic_stem(base))
+        cyrillic.append(_stem_cache.get(base) or cyrillic_stem(base))
         if abjad is not None:
             skeleton = abjad_skeleton(base, article=word.startswith("ال"))
             if not base.isalpha():
@@ -325,7 +334,8 @@ def variants(
     ):
         abjad = None
     out: list[tuple[str, ...]] = []
-    for seq in (plain, cyrillic if "cyrillic" in scripts else None, abjad):
+    in_latin = "latin" in scripts
+    for seq in (plain if in_latin else None, cyrillic if "cyrillic" in scripts else None, abjad):
         if seq and tuple(seq) not in out:
             out.append(tuple(seq))
     return out

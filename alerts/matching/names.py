@@ -132,13 +132,12 @@ _LEGAL_WORDS = (
     "Corp Corporation Co PLC GmbH AG SA SAS SARL SRL SpA BV NV FZE FZCO FZC Pte Pty KG Oy "
     "AB AS ASA SAL WLL BSC TOV TOO FGUP GUP MUP ПАО ОАО ЗАО ООО АО НАО ТОВ ТОО ФГУП ГУП"
 )
-# Longest first, so "public joint stock company" goes before "joint stock company".
-_LEGAL_FORMS = sorted(
+_LEGAL_FORMS = frozenset(
     {tuple(plain_key(w) for w in words(p)) for p in _LEGAL_PHRASES}
-    | {(plain_key(w),) for w in words(_LEGAL_WORDS)},
-    key=len,
-    reverse=True,
+    | {(plain_key(w),) for w in words(_LEGAL_WORDS)}
 )
+# Longest first, so "public joint stock company" goes before "joint stock company".
+_LEGAL_LENGTHS = sorted({len(f) for f in _LEGAL_FORMS}, reverse=True)
 
 # Patronymic endings in keys (after romanise: -ovych -> -ovich; Cyrillic stems lose the
 # final vowel, hence -ovn/-evn).
@@ -170,15 +169,14 @@ def _strip_legal_forms(parts: list[str]) -> list[str]:
     changed = True
     while changed and len(parts) > 1:
         changed = False
-        keys = [plain_key(p) for p in parts]
-        for form in _LEGAL_FORMS:
-            n = len(form)
+        keys = tuple(plain_key(p) for p in parts)
+        for n in _LEGAL_LENGTHS:
             if n >= len(parts):
                 continue
-            if tuple(keys[:n]) == form:
+            if keys[:n] in _LEGAL_FORMS:
                 parts, changed = parts[n:], True
                 break
-            if tuple(keys[-n:]) == form:
+            if keys[-n:] in _LEGAL_FORMS:
                 parts, changed = parts[:-n], True
                 break
     return parts
@@ -195,6 +193,7 @@ def _is_patronymic(part: str) -> bool:
 
 _LATIN = frozenset({"latin"})
 _LATIN_CYRILLIC = frozenset({"latin", "cyrillic"})
+_CYRILLIC = frozenset({"cyrillic"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,14 +235,14 @@ def _person_forms(name: str) -> list[_Form]:
                 forms.append(_Form((form[-1], *form[:-1]), _LATIN_CYRILLIC))  # surname first
             if not has_patronymic and (with_article := _with_article(form)) is not None:
                 forms.append(_Form(with_article, _LATIN))
-    # Initials, as official Russian texts write them: "В. Путин", "Путин В. В.".
+    # Initials, as official Russian texts write them: "В. Путин", "Путин В. В.", for
+    # names with a patronymic (the ones such texts are about), in Cyrillic text only:
+    # Latin news writes names out, and at 100,000 names these forms cost memory.
     full = tuple(p for p in bases[0] if plain_key(p) not in _ARTICLES)
-    if len(full) >= 2 and all(p[:1].isalpha() for p in full):
+    if len(full) >= 3 and any(_is_patronymic(p) for p in full[1:-1]):
         initials = tuple(p[0] for p in full[:-1])
-        first_initial = (full[0][0],)
-        for form in {(*first_initial, full[-1]), (*initials, full[-1]), (full[-1], *initials)}:
-            if len(form) >= 2:
-                forms.append(_Form(form, _LATIN_CYRILLIC, fuzzy=False))
+        for form in dict.fromkeys([(full[0][0], full[-1]), (full[-1], *initials)]):
+            forms.append(_Form(form, _CYRILLIC, fuzzy=False))
     return forms
 
 
