@@ -280,3 +280,13 @@ def test_huge_and_mixed_script_items_are_matched_within_the_cap() -> None:
     # "Роснефть" lies beyond MAX_FIELD_CHARS: not matched, and nothing crashed.
     assert len(text) > MAX_FIELD_CHARS
     assert found_terms == {"Navalny"}
+
+
+def test_entity_names_must_be_capitalised_in_cased_scripts() -> None:
+    progress = Entity("Progress LLC", kind=ORG)
+    assert found(progress, "steady progress was made on the deal") == []
+    assert found(progress, "Progress, a Russian shipyard, was listed") == ["Progress"]
+    assert found(progress, "PROGRESS SHIPYARD") == ["PROGRESS"]
+    # Keywords are not names: they stay case-insensitive.
+    w = Watchlist("w", terms=("progress",))
+    assert compile_watchlists([w]).match(item("steady progress"))

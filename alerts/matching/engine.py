@@ -485,10 +485,14 @@ class CompiledMatcher:
                     )
                 elif kind == _ENTITY:
                     form_words = self._entities[a].forms[b].words
+                    if _all_lower(fields[fi], first, last):
+                        continue  # names are capitalised: "progress" is not Progress LLC
                     if last - first > 1 and _possessive_inside(fields[fi], first, last, form_words):
                         continue  # "Iran's air force" is not Iran Air
                     entity_hits.setdefault(a, []).append((b, fi, first, last, 1.0))
                 elif kind == _GAP:
+                    if fields[fi].words[first][:1].islower():
+                        continue
                     gap_end = self._gap_hit(a, b, fields[fi], first)
                     if gap_end is not None:
                         hit = (b // _VARIANTS, fi, first, gap_end, 1.0)
@@ -754,6 +758,11 @@ def _vowel_variant(part: str, key: str) -> bool:
     if sum(a != b for a, b in zip(part, key, strict=True)) != 1:
         return False
     return _CONSONANTS_RE.sub("", part) == _CONSONANTS_RE.sub("", key)
+
+
+def _all_lower(f: _Field, first: int, last: int) -> bool:
+    """Whether every word of a hit starts with a lower-case letter (a common word)."""
+    return all(f.words[k][:1].islower() for k in range(first, last))
 
 
 def _is_possessive(word: str) -> bool:
