@@ -75,6 +75,7 @@ _WS_RE = re.compile(r"\s+")
 _TAG_SEPARATOR = " \u02b9 "
 _APOSTROPHES = "'’ʼ"
 _MIN_ANCHOR = 3  # letters; "al", "un", "bin" are no anchors
+_MAX_ANCHOR_NAMES = 50
 _FUZZY_CACHE_LIMIT = 100_000
 _NOT_ANCHORS = frozenset({"bin", "ibn", "abu", "abd", "bint", "^bin", "^ibn", "^abu"})
 _PATRONYMIC_MARK = ""
@@ -224,6 +225,7 @@ class _Compiling:
             for pi, key in enumerate(seq[:16]):
                 if len(key.lstrip(CYRILLIC)) >= _MIN_ANCHOR and key not in _NOT_ANCHORS:
                     packed = (ei << 16) | (code << 4) | pi
+                    # Under the loose key, so "Michail" finds Mikhail's forms.
                     self.anchors.setdefault(_loose(key), []).append(packed)
 
     def add(self, seqs: Iterable[tuple[str, ...]], prefix: bool, target: int) -> int:
@@ -433,7 +435,13 @@ class CompiledMatcher:
         # watched name (two words or more) is checked with its neighbours against the
         # rest of that name, each within one edit. Single-word names never match
         # fuzzily (Hamas is not Hamad), and no deletion index over 100,000 names is kept.
-        self._anchors: dict[str, list[int]] = state.anchors if fuzzy else {}
+        # A part shared by very many names ("Holdings", "Group", "Mohammed") says little
+        # and would make every occurrence check hundreds of names: it is no anchor.
+        self._anchors: dict[str, list[int]] = (
+            {k: v for k, v in state.anchors.items() if len(v) <= _MAX_ANCHOR_NAMES} if fuzzy else {}
+        )
+        # Key sequences of the forms fuzzy matching checks, computed on first use.
+        self._form_keys: dict[int, tuple[str, ...]] = {}
 
     def match(self, item: Item) -> tuple[Match, ...]:
         """See `Matcher.match`."""
@@ -579,20 +587,33 @@ class CompiledMatcher:
                 continue
             originals = f.words
             tried: set[tuple[int, int, int]] = set()
-            for wi, key in enumerate(f.keys):
+            # Most words are no name part: find the few that are at C speed first, on the
+            # loose spelling of the whole field at once (no key holds a space).
+            joined = " ".join(f.keys)
+            loosened = _loose(joined)
+            loose_keys = f.keys if loosened == joined else loosened.split(" ")
+            present = anchors.keys() & loose_keys
+            if not present:
+                continue
+            for wi, key in enumerate(loose_keys):
+                if key not in present:
+                    continue
                 # Names are capitalised in cased scripts; "naval" in lower case is a word.
                 if originals[wi][:1].islower():
                     continue
-                found = anchors.get(_loose(key))
-                if found is None:
-                    continue
+                found = anchors[key]
                 for packed in found:
                     ei, code, part = packed >> 16, (packed >> 4) & 0xFFF, packed & 15
                     start = wi - part
                     if (ei, code, start) in tried:
                         continue
                     tried.add((ei, code, start))
-                    seq = self._entities[ei].variants(code // _VARIANTS)[code % _VARIANTS]
+                    seq = self._form_keys.get(packed >> 4)
+                    if seq is None:
+                        seq = self._entities[ei].variants(code // _VARIANTS)[code % _VARIANTS]
+                        if len(self._form_keys) >= _FUZZY_CACHE_LIMIT:
+                            self._form_keys.clear()
+                        self._form_keys[packed >> 4] = seq
                     score = _fuzzy_score(seq, f.keys, start)
                     if score is not None:
                         hit = (code // _VARIANTS, fi, start, start + len(seq), score)
@@ -736,16 +757,7 @@ def _loose(key: str) -> str:
     Keys spell "ks" as "x", so a typo next to it ("Khodorkovksy") would count twice;
     German and Polish write kh as ch and v as w ("Michail Chodorkowski").
     """
-    loose = _loose_cache.get(key)
-    if loose is None:
-        loose = key.replace("x", "ks").replace("w", "v").replace("ch", "h")
-        if len(_loose_cache) >= _FUZZY_CACHE_LIMIT:
-            _loose_cache.clear()
-        _loose_cache[key] = loose
-    return loose
-
-
-_loose_cache: dict[str, str] = {}
+    return key.replace("x", "ks").replace("w", "v").replace("ch", "h")
 
 
 _CONSONANTS_RE = re.compile(r"[aeiou]")
