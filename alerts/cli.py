@@ -493,24 +493,7 @@ def backtest(
             if not proposed:
                 saved[target] = store.saved_watchlist(target)
             stored = store.items_since(start, until=until)
-            items = [
-                BacktestItem(
-                    s.id,
-                    s.story_key,
-                    s.fetched_at,
-                    Item(
-                        feed=s.feed,
-                        guid=s.guid,
-                        link=s.link,
-                        title=s.title,
-                        summary=s.summary,
-                        content=s.content,
-                        published=s.published_at,
-                        tags=s.tags,
-                    ),
-                )
-                for s in stored
-            ]
+            items = [BacktestItem(s.id, s.story_key, s.fetched_at, s.as_item()) for s in stored]
             return items, saved
 
         items, saved = _with_store(ctx.settings, load)

@@ -25,6 +25,7 @@ from alerts.domain import (
     Entity,
     Feed,
     FeedState,
+    Item,
     Match,
     MatchKind,
     NewItem,
@@ -113,6 +114,20 @@ class StoredItem:
     authors: tuple[str, ...]
     tags: tuple[str, ...]
     matches: tuple[Match, ...]
+
+    def as_item(self) -> Item:
+        """The item as parsed, for matching it again (backtests)."""
+        return Item(
+            feed=self.feed,
+            guid=self.guid,
+            link=self.link,
+            title=self.title,
+            summary=self.summary,
+            content=self.content,
+            published=self.published_at,
+            authors=self.authors,
+            tags=self.tags,
+        )
 
 
 @dataclass(frozen=True, slots=True)
