@@ -1,4 +1,7 @@
-"""APScheduler wiring only: two jobs that ask the pipeline (and so the database) what is due.
+"""APScheduler wiring only: jobs that ask the pipeline (and so the database) what is due.
+
+Three jobs run every tick: polls, deliveries, and a watchlist check that recompiles the
+matcher in a worker thread when the saved watchlists changed (config sync or import).
 
 The scheduler keeps no state of its own worth saving: feeds' next polls, subscriptions' next
 digests and deliveries' next attempts live in the database, so a restart resumes exactly
@@ -49,6 +52,8 @@ class Service:
             "next_run_time": now,
         }
         scheduler.add_job(self._tracked(self._poll), id="poll", **common)
+        # Its own job, so polls go on with the current matcher while a new one compiles.
+        scheduler.add_job(self._tracked(self._watchlists), id="watchlists", **common)
         if self.deliver:
             scheduler.add_job(self._tracked(self._deliver), id="deliver", **common)
         scheduler.start()
@@ -80,11 +85,13 @@ class Service:
         wrapper.__name__ = job.__name__
         return wrapper
 
-    async def _poll(self) -> None:
+    async def _watchlists(self) -> None:
         try:
             await self.pipeline.refresh_matcher()
         except Exception as exc:  # keep polling with the matcher we have
             event(log, "matcher_refresh_failed", level=logging.ERROR, error=str(exc))
+
+    async def _poll(self) -> None:
         results = await self.pipeline.poll_due()
         if self.deliver and any(r.queued for r in results) and self._scheduler is not None:
             with contextlib.suppress(Exception):  # the job may be gone during shutdown
