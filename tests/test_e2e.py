@@ -18,10 +18,12 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from alerts.domain import DeliveryStatus
+from alerts.errors import StoreError
 from alerts.store import Store, make_engine
 from tests.support.database import DATABASE_KINDS, fresh_database_url
 from tests.support.feed_server import FeedServer
@@ -227,3 +229,77 @@ def by_key_disjoint(groups: dict[str, set[str]]) -> set[str]:
         assert not (seen & stories), f"story sent in two digests: {seen & stories}"
         seen |= stories
     return seen
+
+
+ROSNEFT_STORY = item(
+    "wire-9",
+    "ПАО «Роснефть» попала под новые санкции",
+    "https://wire.example/world/rosneft-sanctions",
+    "Минфин США внёс Роснефть в список.",
+    date="Sat, 28 Nov 2026 10:00:00 +0000",
+)
+
+
+def test_entities_imported_into_a_running_service_match_the_next_poll(
+    tmp_path: Path,
+    database: str,
+    feed_server: FeedServer,
+    smtp_server: SmtpTestServer,
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    feed_server.route("/wire.xml", body=rss(RATES))
+    feed_server.route("/courier.xml", body=rss(title="Courier"))
+    config = tmp_path / "feeds.toml"
+    config.write_text(
+        CONFIG.format(wire=feed_server.url("/wire.xml"), courier=feed_server.url("/courier.xml")),
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "ALERTS_CONFIG": str(config),
+        "ALERTS_DATABASE_URL": database,
+        "ALERTS_SMTP_URL": smtp_server.url,
+        "ALERTS_TICK_SECONDS": "0.5",
+        "ALERTS_LOG_FORMAT": "json",
+        "E2E_WEBHOOK_URL": webhook_receiver.url("/hook"),
+    }
+    log = tmp_path / "service.log"
+    service = Service(env, tmp_path, log)
+    engine = make_engine(database)
+    try:
+        store = Store(engine)
+
+        def stored() -> list[Any]:
+            try:
+                return list(store.items())
+            except StoreError:  # the service has not created the tables yet
+                return []
+
+        wait_until(lambda: len(stored()) >= 1, 30, "the first poll", log)
+        entities = tmp_path / "entities.csv"
+        entities.write_text("name,kind\nPJSC Rosneft,organization\n", encoding="utf-8")
+        imported = subprocess.run(
+            [sys.executable, "-m", "alerts.cli", "watchlists", "import", "russia", str(entities)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert imported.returncode == 0, imported.stderr
+        # The watchlist job notices the import and compiles a new matcher (its second).
+        wait_until(lambda: log.read_text().count("matcher_compiled") >= 2, 30, "the rebuild", log)
+        feed_server.route("/wire.xml", body=rss(RATES, ROSNEFT_STORY))
+
+        def rosneft_matched() -> bool:
+            return any(m.term == "PJSC Rosneft" for i in store.items() for m in i.matches)
+
+        wait_until(rosneft_matched, 30, "the Rosneft story to match the imported entity", log)
+        wait_until(
+            lambda: any(b"rosneft-sanctions" in r.body for r in webhook_receiver.requests),
+            30,
+            "the webhook alert",
+            log,
+        )
+    finally:
+        service.kill_if_running()
+        engine.dispose()
