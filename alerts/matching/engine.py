@@ -37,7 +37,15 @@ import ahocorasick
 from rapidfuzz.distance import OSA
 
 from alerts.domain import Entity, EntityKind, Item, Match, MatchKind, Watchlist
-from alerts.matching.keys import ABJAD, CYRILLIC, key_cache, text_key, variants, word_spans, words
+from alerts.matching.keys import (
+    ABJAD,
+    CYRILLIC,
+    key_cache,
+    text_key,
+    variants,
+    word_spans,
+    words,
+)
 from alerts.matching.names import MIN_FUZZY_PART, NameForm, entity_forms, is_patronymic_key
 from alerts.matching.query import (
     DEFAULT_FIELDS,
@@ -78,7 +86,6 @@ _MIN_ANCHOR = 3  # letters; "al", "un", "bin" are no anchors
 _MAX_ANCHOR_NAMES = 50
 _FUZZY_CACHE_LIMIT = 100_000
 _NOT_ANCHORS = frozenset({"bin", "ibn", "abu", "abd", "bint", "^bin", "^ibn", "^abu"})
-_PATRONYMIC_MARK = ""
 
 # Target kinds stored with each automaton pattern.
 _TERM, _QUERY, _EXCLUDE, _ENTITY, _GAP = 0, 1, 2, 3, 4
@@ -91,7 +98,7 @@ def _target(kind: int, a: int, b: int) -> int:
     return (kind << _KIND_SHIFT) | (a << _A_SHIFT) | b
 
 
-_VARIANTS = 4  # at most this many key sequences per name form (plain, Cyrillic, abjad)
+_VARIANTS = 4  # key sequences per name form at most (plain, Cyrillic, abjad)
 
 # Words that say a vessel is meant. A ship's name is often a common word ("Sokol",
 # "Ocean Star"), so a vessel's name counts only near one of these or its IMO number.
@@ -620,11 +627,16 @@ class CompiledMatcher:
                         entity_hits.setdefault(ei, []).append(hit)
 
     def _gap_hit(self, ei: int, code: int, f: _Field, first: int) -> int | None:
-        """End word index if a patronymic and the rest of the form follow word `first`."""
+        """End word index if a patronymic or an initial, then the rest of the form, follow
+        word `first`."""
         seq = self._entities[ei].variants(code // _VARIANTS)[code % _VARIANTS]
         keys = f.keys
         end = first + 1 + len(seq)
-        if end > len(keys) or not is_patronymic_key(keys[first + 1].rstrip(_PATRONYMIC_MARK)):
+        if end > len(keys):
+            return None
+        between = keys[first + 1]
+        # A patronymic ("Anatolyevich") or a middle initial ("Oleg V. Deripaska").
+        if not is_patronymic_key(between) and len(between.lstrip(CYRILLIC)) != 1:
             return None
         return end if tuple(keys[first + 2 : end]) == seq[1:] else None
 

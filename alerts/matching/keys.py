@@ -55,7 +55,7 @@ __all__ = [
     "words",
 ]
 
-CYRILLIC = "^"  # marks the key of a Cyrillic word (a stem)
+CYRILLIC = "^"  # marks the key of a Cyrillic or Greek word (a stem)
 ABJAD = "~"  # marks the key of an Arabic or Hebrew word (a consonant skeleton)
 PLACEHOLDER = "_"  # the key of a word that folds to nothing; no term has it
 
@@ -89,13 +89,6 @@ _DIGRAPHS = (("kh", "h"), ("dh", "d"), ("ph", "f"), ("ks", "x"), ("q", "k"), ("y
 # first: -ого/-его, -ому/-ему, -ими/-ами/-ями, -ой/-ей/-ий/-ый, -ом/-ем/-им/-ым, -их/-ах...
 _CYRILLIC_ENDINGS = (
     "iami",
-    "ous",  # Greek -ους, -ος, -ης, -ας, -ες, -ου, -ον
-    "os",
-    "is",
-    "as",
-    "es",
-    "ou",
-    "on",
     "ogo",
     "ego",
     "omu",
@@ -119,8 +112,13 @@ _CYRILLIC_ENDINGS = (
     "u",
 )
 _MIN_STEM = 4  # shorter stems would merge different short words ("Русь" and "Russia")
+# Nominative endings of Greek and of foreign names written in Cyrillic (-ος -ης -ας -ες -ων,
+# "Мицотакис"), taken off after the case ending: "Николаса" -> "nikolas" -> "nikol", as
+# "Николас"; "Μητσοτάκη" and "Мицотакиса" both end as "mitsotak".
+_NOMINATIVE_ENDINGS = ("os", "is", "as", "es", "us", "on")
 _VOWELS_RE = re.compile(r"[aeiouw]+")
-_MIN_SKELETON = 4  # w and y (-> i) carry long vowels in Arabic script
+_MIN_SKELETON = 4
+_LATIN_C_RE = re.compile(r"c(?!h)")  # w and y (-> i) carry long vowels in Arabic script
 
 _CACHE_LIMIT = 200_000
 key_cache: dict[str, str] = {}  # word -> text_key(word); read directly in hot loops
@@ -149,7 +147,7 @@ def _script(ch: str) -> str:
     if 0xA640 <= cp < 0xA6A0:
         return "cyrillic"
     if 0x0370 <= cp < 0x0400 or 0x1F00 <= cp < 0x2000:
-        return "cyrillic"  # Greek: inflected too ("Μητσοτάκη"), stemmed the same way
+        return "cyrillic"  # Greek: inflected too, stemmed the same way (see cyrillic_stem)
     if 0x0590 <= cp < 0x0900 or 0xFB1D <= cp < 0xFE00 or 0xFE70 <= cp < 0xFF00:
         return "abjad"  # Hebrew, Arabic, Syriac, Thaana, and their presentation forms
     if 0x3040 <= cp < 0x3100 or 0x3400 <= cp < 0xA000 or 0xF900 <= cp < 0xFB00:
@@ -220,7 +218,8 @@ def plain_key(word: str) -> str:
 
 
 def cyrillic_stem(plain: str) -> str:
-    """The Cyrillic-text key for a plain key: one case ending and trailing vowels removed."""
+    """The Cyrillic/Greek-text key for a plain key: a case ending, trailing vowels, then a
+    nominative ending removed."""
     stem = _stem_cache.get(plain)
     if stem is None:
         if len(_stem_cache) >= _CACHE_LIMIT:
@@ -239,6 +238,10 @@ def _cyrillic_stem(plain: str) -> str:
             break
     while len(stem) > _MIN_STEM and stem[-1] in "aeiou":
         stem = stem[:-1]
+    for ending in _NOMINATIVE_ENDINGS:
+        if stem.endswith(ending) and len(stem) - len(ending) >= _MIN_STEM:
+            stem = stem[: -len(ending)]
+            break
     return CYRILLIC + stem
 
 
@@ -248,8 +251,8 @@ def abjad_skeleton(plain: str, *, article: bool = False) -> str:
     `article`: the word began with the Arabic article (ال), dropped from the skeleton
     because Latin spellings write it as a separate word ("al-Assad") or not at all.
     """
-    if article and plain.startswith("l") and len(plain) > 3:
-        plain = plain[1:]
+    if article and plain.startswith("l") and len(plain) > 2:
+        plain = plain[1:]  # "الأسد" -> "lsd" -> "sd", as "Assad"
     # Arabic has no g: Latin spellings use g for the qaf or jim that the script writes.
     skeleton = _DOUBLE_RE.sub(r"\1", _VOWELS_RE.sub("", plain).replace("g", "k"))
     if len(skeleton) > 2 and skeleton.endswith("h"):
@@ -301,10 +304,11 @@ def variants(
     """The key sequences under which a term's words can appear in text, without repeats.
 
     A term in any script is looked for in Latin text (plain keys) and in Cyrillic text
-    (stems). It is looked for in Arabic/Hebrew text (consonant skeletons) when it is
-    written in that script or `abjad_form` is set (entity names), and only when every
-    word keeps at least two consonants, since shorter skeletons match too much. CJK
-    characters are looked for as written.
+    (stems). It is looked for in Greek text (Greek stems) when it is written in Greek or
+    `scripts` asks for it (entity names: Greek text is rare, and these keys cost memory).
+    It is looked for in Arabic/Hebrew text (consonant skeletons) when it is written in
+    that script or `abjad_form` is set (entity names), and only with at least four
+    consonants in all. CJK characters are looked for as written.
     """
     plain: list[str] = []
     cyrillic: list[str] = []
@@ -320,7 +324,11 @@ def variants(
             abjad = None
             continue
         plain.append(base)
-        cyrillic.append(_stem_cache.get(base) or cyrillic_stem(base))
+        if "c" in base and _first_script(word) == "":
+            # Russian writes the Latin c as к ("Николас", "Франциско"); only "ch" stays.
+            cyrillic.append(cyrillic_stem(_LATIN_C_RE.sub("k", base)))
+        else:
+            cyrillic.append(_stem_cache.get(base) or cyrillic_stem(base))
         if abjad is not None:
             skeleton = abjad_skeleton(base, article=word.startswith("ال"))
             if not base.isalpha():
@@ -334,8 +342,12 @@ def variants(
     ):
         abjad = None
     out: list[tuple[str, ...]] = []
-    in_latin = "latin" in scripts
-    for seq in (plain if in_latin else None, cyrillic if "cyrillic" in scripts else None, abjad):
+    chosen = (
+        plain if "latin" in scripts else None,
+        cyrillic if "cyrillic" in scripts else None,
+        abjad,
+    )
+    for seq in chosen:
         if seq and tuple(seq) not in out:
             out.append(tuple(seq))
     return out

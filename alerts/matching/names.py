@@ -233,6 +233,10 @@ def _person_forms(name: str) -> list[_Form]:
             forms.append(_Form(form, gap=len(form) >= 2 and not has_patronymic))
             if len(form) >= 2:
                 forms.append(_Form((form[-1], *form[:-1]), _LATIN_CYRILLIC))  # surname first
+            if len(form) >= 3 and not has_patronymic:
+                # Surnames first, the given name last: Spanish and Portuguese lists write
+                # "MADURO MOROS, Nicolas".
+                forms.append(_Form((*form[1:], form[0]), _LATIN_CYRILLIC))
             if not has_patronymic and (with_article := _with_article(form)) is not None:
                 forms.append(_Form(with_article, _LATIN))
     # Initials, as official Russian texts write them: "В. Путин", "Путин В. В.", for
