@@ -6,7 +6,7 @@ import pytest
 
 from alerts.domain import Item, Match, Watchlist
 from alerts.matching import compile_watchlists, term_problem
-from alerts.matching.engine import snippet
+from alerts.matching.snippets import snippet
 
 BIDEN_EN = (
     "The Biden administration announced a series of sanctions against Russia on Tuesday "

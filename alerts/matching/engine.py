@@ -14,9 +14,10 @@ On the hits:
 
 * terms report their first occurrence per field;
 * queries (see `query`) are evaluated only when one of their positive words was hit;
-* entities count when a strong name form was hit, or fuzzily matched (one edit in a
-  part of six letters or more, found through a deletion index and checked with
-  `rapidfuzz`); weak aliases count only beside a strong hit;
+* entities count when a strong name form was hit (capitalised, and not broken by a
+  possessive the name lacks), or matched fuzzily around an exact part (see `fuzzy`); a
+  patronymic or an initial may stand after the first name; a one-word vessel name needs
+  a ship word nearby; weak aliases count only beside a strong hit;
 * regexes (RE2) run on the fields of watchlists that have them;
 * an exclusion that matches drops the whole watchlist for that item.
 
@@ -26,7 +27,6 @@ watchlists change and swaps the reference, so a running poll never sees a half-b
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,9 +34,9 @@ from itertools import accumulate
 from typing import Any, Protocol
 
 import ahocorasick
-from rapidfuzz.distance import OSA
 
 from alerts.domain import Entity, EntityKind, Item, Match, MatchKind, Watchlist
+from alerts.matching.fuzzy import MAX_ANCHOR_NAMES, fuzzy_score, is_anchor, loose
 from alerts.matching.keys import (
     ABJAD,
     CYRILLIC,
@@ -46,7 +46,7 @@ from alerts.matching.keys import (
     word_spans,
     words,
 )
-from alerts.matching.names import MIN_FUZZY_PART, NameForm, entity_forms, is_patronymic_key
+from alerts.matching.names import NameForm, entity_forms, is_patronymic_key
 from alerts.matching.query import (
     DEFAULT_FIELDS,
     Hit,
@@ -59,6 +59,7 @@ from alerts.matching.query import (
     positive_leaves,
 )
 from alerts.matching.regexes import compile_regex, regex_problem
+from alerts.matching.snippets import snippet
 from alerts.matching.terms import MAX_TERM_LENGTH, parse_term, term_problem, text_problem
 
 __all__ = [
@@ -76,16 +77,11 @@ __all__ = [
 
 FIELDS = ("title", "summary", "content", "source", "tag")
 MAX_FIELD_CHARS = 1_000_000  # text beyond this in one field is not matched (5 MB items)
-SNIPPET_CONTEXT = 60  # characters of original text kept on each side of a match
-_WS_RE = re.compile(r"\s+")
 # Between tags: a letter (MODIFIER LETTER PRIME) that is a word of its own but keys to the
 # placeholder no term has, so no phrase can span two tags.
 _TAG_SEPARATOR = " \u02b9 "
 _APOSTROPHES = "'’ʼ"
-_MIN_ANCHOR = 3  # letters; "al", "un", "bin" are no anchors
-_MAX_ANCHOR_NAMES = 50
 _FUZZY_CACHE_LIMIT = 100_000
-_NOT_ANCHORS = frozenset({"bin", "ibn", "abu", "abd", "bint", "^bin", "^ibn", "^abu"})
 
 # Target kinds stored with each automaton pattern.
 _TERM, _QUERY, _EXCLUDE, _ENTITY, _GAP = 0, 1, 2, 3, 4
@@ -230,10 +226,10 @@ class _Compiling:
                 continue
             code = fi * _VARIANTS + vi
             for pi, key in enumerate(seq[:16]):
-                if len(key.lstrip(CYRILLIC)) >= _MIN_ANCHOR and key not in _NOT_ANCHORS:
+                if is_anchor(key):
                     packed = (ei << 16) | (code << 4) | pi
                     # Under the loose key, so "Michail" finds Mikhail's forms.
-                    self.anchors.setdefault(_loose(key), []).append(packed)
+                    self.anchors.setdefault(loose(key), []).append(packed)
 
     def add(self, seqs: Iterable[tuple[str, ...]], prefix: bool, target: int) -> int:
         added = 0
@@ -445,7 +441,7 @@ class CompiledMatcher:
         # A part shared by very many names ("Holdings", "Group", "Mohammed") says little
         # and would make every occurrence check hundreds of names: it is no anchor.
         self._anchors: dict[str, list[int]] = (
-            {k: v for k, v in state.anchors.items() if len(v) <= _MAX_ANCHOR_NAMES} if fuzzy else {}
+            {k: v for k, v in state.anchors.items() if len(v) <= MAX_ANCHOR_NAMES} if fuzzy else {}
         )
         # Key sequences of the forms fuzzy matching checks, computed on first use.
         self._form_keys: dict[int, tuple[str, ...]] = {}
@@ -597,7 +593,7 @@ class CompiledMatcher:
             # Most words are no name part: find the few that are at C speed first, on the
             # loose spelling of the whole field at once (no key holds a space).
             joined = " ".join(f.keys)
-            loosened = _loose(joined)
+            loosened = loose(joined)
             loose_keys = f.keys if loosened == joined else loosened.split(" ")
             present = anchors.keys() & loose_keys
             if not present:
@@ -621,7 +617,7 @@ class CompiledMatcher:
                         if len(self._form_keys) >= _FUZZY_CACHE_LIMIT:
                             self._form_keys.clear()
                         self._form_keys[packed >> 4] = seq
-                    score = _fuzzy_score(seq, f.keys, start)
+                    score = fuzzy_score(seq, f.keys, start)
                     if score is not None:
                         hit = (code // _VARIANTS, fi, start, start + len(seq), score)
                         entity_hits.setdefault(ei, []).append(hit)
@@ -737,53 +733,6 @@ class CompiledMatcher:
         return [x for x in found if x[0] not in vetoed], vetoes
 
 
-def _fuzzy_score(parts: Sequence[str], keys: list[str], start: int) -> float | None:
-    """Score of a name form found at word `start` with one edit in some long parts."""
-    if start < 0 or start + len(parts) > len(keys):
-        return None
-    edits = 0
-    for part, key in zip(parts, keys[start : start + len(parts)], strict=True):
-        if part == key:
-            continue
-        if (part[:1] == CYRILLIC) != (key[:1] == CYRILLIC):
-            return None  # one script per name
-        shortest = MIN_FUZZY_PART - (part[:1] == CYRILLIC)  # stems lost a letter
-        part, key = part.lstrip(CYRILLIC), key.lstrip(CYRILLIC)
-        if len(part) < shortest or len(key) < shortest - 1:
-            # Short parts must match exactly (Un is not Il), except for one vowel in a
-            # part of four letters or more: "Seif"/"Saif", "Omar"/"Umar".
-            if not _vowel_variant(part, key):
-                return None
-        elif OSA.distance(_loose(part), _loose(key), score_cutoff=1) > 1:
-            return None
-        edits += 1
-    if edits == 0:
-        return None  # an exact hit; the automaton reported it already
-    total = sum(len(p.lstrip(CYRILLIC)) for p in parts)
-    return round(1 - edits / total, 3)
-
-
-def _loose(key: str) -> str:
-    """The key with spellings that other transcriptions confuse merged, for fuzzy look-ups.
-
-    Keys spell "ks" as "x", so a typo next to it ("Khodorkovksy") would count twice;
-    German and Polish write kh as ch and v as w ("Michail Chodorkowski").
-    """
-    return key.replace("x", "ks").replace("w", "v").replace("ch", "h")
-
-
-_CONSONANTS_RE = re.compile(r"[aeiou]")
-
-
-def _vowel_variant(part: str, key: str) -> bool:
-    """Same length (>= 4), same consonants, one vowel different: "saif"/"seif"."""
-    if len(part) < 4 or len(part) != len(key) or not key.isalpha():
-        return False
-    if sum(a != b for a, b in zip(part, key, strict=True)) != 1:
-        return False
-    return _CONSONANTS_RE.sub("", part) == _CONSONANTS_RE.sub("", key)
-
-
 def _all_lower(f: _Field, first: int, last: int) -> bool:
     """Whether every word of a hit starts with a lower-case letter (a common word)."""
     return all(f.words[k][:1].islower() for k in range(first, last))
@@ -841,31 +790,3 @@ def _make_match(
         score=score,
         highlight=highlight,
     )
-
-
-def snippet(
-    text: str, start: int, end: int, context: int = SNIPPET_CONTEXT
-) -> tuple[str, tuple[int, int]]:
-    """Original text around [start, end) and the hit's [start, end) within it.
-
-    About `context` characters each side, cut at whitespace (a hard cut only when the
-    window has none, e.g. CJK), "…" where text was cut, runs of whitespace collapsed.
-    """
-    left = max(0, start - context)
-    if 0 < left < start and not text[left - 1].isspace() and not text[left].isspace():
-        space = _WS_RE.search(text, left, start)
-        if space is not None:
-            left = space.end()
-    right = min(len(text), end + context)
-    if end < right < len(text) and not text[right].isspace() and not text[right - 1].isspace():
-        for k in range(right - 1, end - 1, -1):
-            if text[k].isspace():
-                right = k
-                break
-    before = _WS_RE.sub(" ", text[left:start]).lstrip()
-    hit = _WS_RE.sub(" ", text[start:end])
-    after = _WS_RE.sub(" ", text[end:right]).rstrip()
-    prefix = "…" if text[:left].strip() else ""
-    suffix = "…" if text[right:].strip() else ""
-    at = len(prefix) + len(before)
-    return f"{prefix}{before}{hit}{after}{suffix}", (at, at + len(hit))
