@@ -1,0 +1,5 @@
+"""`python -m alerts.cli`."""
+
+from alerts.cli import main
+
+main()
