@@ -290,3 +290,33 @@ def test_entity_names_must_be_capitalised_in_cased_scripts() -> None:
     # Keywords are not names: they stay case-insensitive.
     w = Watchlist("w", terms=("progress",))
     assert compile_watchlists([w]).match(item("steady progress"))
+
+
+def test_random_text_in_every_script_never_breaks_matching() -> None:
+    import random
+
+    rng = random.Random(3)
+    alphabet = (
+        "abcXYZ '’ʼ-.,;:!?()«»\"\u00ad\u200b\u200c\u200d\u2060\ufeff\u0301\u0651\u0640"
+        "АБВабвЁёйЙ ΑΒΓαβγά ابتثالأ ﻻ אבג 习近平 한국 हिन्दी ไทย ＡＢＣ ﬁ ß İ 0123 ٠١٢"
+    )
+    matcher = compile_watchlists(
+        [
+            Watchlist(
+                "w",
+                terms=("Navalny", "sanction*", "习近平", "ﬁnance"),
+                queries=('"a b" NEAR/2 c', "title:(x OR y) -z"),
+                regexes=(r"\d{3}",),
+                entities=(NAVALNY, Entity("Muammar Gaddafi"), Entity("Sea", kind=VESSEL)),
+                exclude=("zzz",),
+            )
+        ]
+    )
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 400)))
+        for m in matcher.match(item(text, title=text[:50])):
+            field = text if m.field == "summary" else text[:50]
+            assert 0 <= m.start < m.end <= len(field)
+            if m.highlight is not None:
+                a, b = m.highlight
+                assert 0 <= a < b <= len(m.snippet)
