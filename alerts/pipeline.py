@@ -32,7 +32,7 @@ from alerts.delivery.base import Channel
 from alerts.delivery.digest import build_digest, digest_from_payload, digest_to_payload
 from alerts.delivery.retry import next_attempt
 from alerts.delivery.schedule import Schedule, parse_schedule
-from alerts.domain import Digest, FeedState, NewItem, PendingDelivery
+from alerts.domain import Digest, FeedState, Item, Match, NewItem, PendingDelivery
 from alerts.errors import DeliveryError, PermanentDeliveryError, SourceError, StoreError
 from alerts.logs import event, get_logger
 from alerts.matching import Matcher, compile_watchlists
@@ -235,7 +235,9 @@ class Pipeline:
             )
             fresh = [(item, identity) for item, identity in identified if identity.key not in known]
             # Matching is CPU work (up to MAX_FIELD_CHARS per field): off the event loop.
-            found = await asyncio.to_thread(lambda: [matcher.match(item) for item, _ in fresh])
+            found = await asyncio.to_thread(
+                lambda: [self._match_one(matcher, state.name, item) for item, _ in fresh]
+            )
             new = [
                 NewItem(item, identity, matches)
                 for (item, identity), matches in zip(fresh, found, strict=True)
@@ -266,8 +268,30 @@ class Pipeline:
             outcome = PollResult(
                 state.name, "error", error=f"database: {exc}", seconds=time.monotonic() - started
             )
+        except Exception as exc:  # a bug must cost one feed one poll, not the whole job
+            log.exception("poll failed", extra={"fields": {"feed": state.name}})
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            outcome = await self._poll_failed(state, interval, message, None, started)
         self._log_poll(outcome)
         return outcome
+
+    @staticmethod
+    def _match_one(matcher: Matcher, feed: str, item: Item) -> tuple[Match, ...]:
+        """The item's matches; an engine failure is logged and the item stored unmatched,
+        so one odd item never holds back the rest of its feed."""
+        try:
+            return matcher.match(item)
+        except Exception as exc:
+            event(
+                log,
+                "match_failed",
+                level=logging.ERROR,
+                feed=feed,
+                guid=item.guid,
+                link=item.link,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            return ()
 
     async def _poll_failed(
         self,

@@ -320,3 +320,67 @@ def test_random_text_in_every_script_never_breaks_matching() -> None:
             if m.highlight is not None:
                 a, b = m.highlight
                 assert 0 <= a < b <= len(m.snippet)
+
+
+def test_a_word_repeated_in_a_query_is_one_leaf() -> None:
+    w = Watchlist(
+        "w",
+        queries=("(embargo AND Russia) OR (Russia AND sanctions)",),
+        exclude=("(FIFA football) OR (football club)",),
+    )
+    matcher = compile_watchlists([w, Watchlist("other", terms=("sanctions",))])
+    assert [m.watchlist for m in matcher.match(item("Russia sanctions news"))] == [
+        "w",
+        "w",
+        "other",
+    ]
+    result = matcher.explain(item("sanctions football club"))
+    assert [v.watchlist for v in result.vetoes] == [] and [m.watchlist for m in result.matches] == [
+        "other"
+    ]
+    vetoed = compile_watchlists(
+        [Watchlist("v", terms=("sanctions",), exclude=("(FIFA football) OR (football club)",))]
+    ).explain(item("sanctions football club"))
+    assert vetoed.matches == () and [v.watchlist for v in vetoed.vetoes] == ["v"]
+
+
+def test_feed_names_and_tags_are_searched_only_by_scoped_queries() -> None:
+    scoped = Watchlist("a", queries=("source:ofac",))
+    plain = Watchlist("b", terms=("ofac", "Russia"), entities=(Entity("Russia", kind=COUNTRY),))
+    matcher = compile_watchlists([scoped, plain])
+    found_in = {
+        (m.watchlist, m.field) for m in matcher.match(item("x", feed="ofac", tags=("Russia",)))
+    }
+    assert found_in == {("a", "source")}
+
+
+def test_prefixes_survive_romanisation() -> None:
+    w = Watchlist("w", terms=("Russ*", "Mik*", "Comm*", "Ass*", "Aleks*"))
+    text = "Russia, Russian; Mikhail; the Commission; Assad; Alexei"
+    got = {(m.term, text[m.start : m.end]) for m in compile_watchlists([w]).match(item(text))}
+    assert got == {
+        ("Russ*", "Russia"),
+        ("Mik*", "Mikhail"),
+        ("Comm*", "Commission"),
+        ("Ass*", "Assad"),
+        ("Aleks*", "Alexei"),
+    }
+
+
+def test_one_mention_gives_one_entity_match() -> None:
+    russia = Entity("Russia", kind=COUNTRY)
+    assert found(russia, "the Russian Federation said") == ["Russian Federation"]
+
+
+def test_lone_surrogates_and_huge_words_do_not_break_matching() -> None:
+    w = Watchlist("w", terms=("Navalny",), regexes=(r"\d{3}",))
+    text = "Navalny \ud800 123 " + "ае" * 100_000
+    found_terms = {m.term for m in compile_watchlists([w]).match(item(text))}
+    assert found_terms == {"Navalny", r"\d{3}"}
+
+
+def test_entity_limits_do_not_break_fuzzy_matching() -> None:
+    many = Entity(
+        "Mikhail Khodorkovsky", aliases=tuple(f"Alias{i} Part{i} Name{i}" for i in range(1200))
+    )
+    assert found(many, "Mikhail Khodorkovksy spoke") == ["Mikhail Khodorkovksy"]

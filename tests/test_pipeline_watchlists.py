@@ -18,9 +18,10 @@ from tests.test_pipeline import START, item, make_pipeline, rss, write_config
 
 __all__ = ["make_pipeline"]  # the fixture, re-used from test_pipeline
 
+ROSNEFT_TITLE = "ПАО «Роснефть» под новыми санкциями"
 ROSNEFT = item(
     "wire-7",
-    "ПАО «Роснефть» под новыми санкциями",
+    ROSNEFT_TITLE,
     "https://wire.example/rosneft",
     "Минфин США включил Роснефть в список.",
 )
@@ -123,3 +124,37 @@ def test_watchlist_dataclass_round_trip_through_store(store: Store, tmp_path: Pa
     )
     store.sync_config(config.feeds, [watchlist], config.channels, config.subscriptions, START)
     assert store.saved_watchlist("russia") == watchlist
+
+
+class _Exploding:
+    """A matcher that fails on one item: the pipeline's own handling is what is tested."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def match(self, item: Any) -> Any:
+        if "Роснефть" in item.title:
+            raise RuntimeError("engine bug")
+        return self.inner.match(item)
+
+
+async def test_a_matching_failure_costs_one_item_not_the_feed(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp_server: SmtpTestServer,
+    store: Store,
+    make_pipeline: Callable[..., Any],
+    caplog: Any,
+) -> None:
+    navalny = item("wire-1", "Navalny news", "https://wire.example/n", "About Navalny.")
+    feed_server.route("/wire.xml", body=rss(ROSNEFT, navalny))
+    config = write_config(tmp_path, {"wire": feed_server.url("/wire.xml")})
+    pipeline = await make_pipeline(config, smtp_url=smtp_server.url)
+    pipeline.matcher = _Exploding(pipeline.matcher)
+    (result,) = await pipeline.poll_due(force=True)
+    assert result.status == "fetched" and result.new_items == 2 and result.queued == 1
+    by_title = {i.title: i for i in store.items()}
+    assert by_title["Navalny news"].matches and not by_title[ROSNEFT_TITLE].matches
+    (record,) = [r for r in caplog.records if r.getMessage() == "match_failed"]
+    assert record.fields["error"] == "RuntimeError: engine bug"  # type: ignore[attr-defined]
+    assert record.fields["guid"] == "wire-7"  # type: ignore[attr-defined]

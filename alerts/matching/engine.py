@@ -27,6 +27,7 @@ watchlists change and swaps the reference, so a running poll never sees a half-b
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,8 +40,10 @@ from alerts.domain import Entity, EntityKind, Item, Match, MatchKind, Watchlist
 from alerts.matching.fuzzy import MAX_ANCHOR_NAMES, fuzzy_score, is_anchor, loose
 from alerts.matching.keys import (
     ABJAD,
+    APOSTROPHES,
     CYRILLIC,
     key_cache,
+    prefix_variants,
     text_key,
     variants,
     word_spans,
@@ -80,7 +83,7 @@ MAX_FIELD_CHARS = 1_000_000  # text beyond this in one field is not matched (5 M
 # Between tags: a letter (MODIFIER LETTER PRIME) that is a word of its own but keys to the
 # placeholder no term has, so no phrase can span two tags.
 _TAG_SEPARATOR = " \u02b9 "
-_APOSTROPHES = "'’ʼ"
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _FUZZY_CACHE_LIMIT = 100_000
 
 # Target kinds stored with each automaton pattern.
@@ -225,9 +228,11 @@ class _Compiling:
             if len(seq) < 2 or seq[0][:1] == ABJAD:
                 continue
             code = fi * _VARIANTS + vi
-            for pi, key in enumerate(seq[:16]):
+            if code >= 1 << 16:
+                return  # past 16,000 forms an entity gets no more fuzzy anchors
+            for pi, key in enumerate(seq[:256]):
                 if is_anchor(key):
-                    packed = (ei << 16) | (code << 4) | pi
+                    packed = (ei << 24) | (code << 8) | pi
                     # Under the loose key, so "Michail" finds Mikhail's forms.
                     self.anchors.setdefault(loose(key), []).append(packed)
 
@@ -312,7 +317,7 @@ def compile_watchlists(watchlists: Sequence[Watchlist], *, fuzzy: bool = True) -
         seen: set[tuple[tuple[tuple[str, ...], ...], bool]] = set()
         for term in watchlist.terms:
             term_words, prefix = _term_words(term)
-            seqs = variants(term_words)
+            seqs = prefix_variants(term_words) if prefix else variants(term_words)
             # "Navalny" and "NAVALNY" in one watchlist would report the same hit twice.
             if (tuple(seqs), prefix) in seen:
                 continue
@@ -331,7 +336,9 @@ def compile_watchlists(watchlists: Sequence[Watchlist], *, fuzzy: bool = True) -
                 bucket.append(q)
                 for li, leaf in enumerate(q.leaves):
                     scoped_fields.update(leaf.fields)
-                    state.add(variants(words(leaf.text)), leaf.prefix, _target(target_kind, qi, li))
+                    leaf_words = words(leaf.text)
+                    seqs = prefix_variants(leaf_words) if leaf.prefix else variants(leaf_words)
+                    state.add(seqs, leaf.prefix, _target(target_kind, qi, li))
         for entity in watchlist.entities:
             ei = len(entities)
             ent = _Entity(wi, entity, entity_forms(entity))
@@ -379,7 +386,7 @@ class _Field:
         if self._spans is None:
             self._spans = word_spans(self.text)
         start, end = self._spans[first][0], self._spans[last - 1][1]
-        if end - start > 2 and self.text[end - 1] in "sS" and self.text[end - 2] in _APOSTROPHES:
+        if end - start > 2 and self.text[end - 1] in "sS" and self.text[end - 2] in APOSTROPHES:
             end -= 2  # "Rosneft's": the hit is "Rosneft"
         return start, end
 
@@ -403,6 +410,8 @@ class CompiledMatcher:
         self.watchlists = tuple(names)
         self.problems = tuple(problems)
         self._terms = terms
+        # The words of each term as written, for the possessive check on hits.
+        self._term_words = [[words(t.rstrip("*")) for t in ts] for ts in terms]
         self._queries = queries
         self._exclusions = exclusions
         self._entities = entities
@@ -464,13 +473,18 @@ class CompiledMatcher:
         for pid, fi, first in hits:
             last = first + self._lengths[pid]
             targets = self._targets[pid]
+            # Feed names and tags are searched only by queries that ask (`source:`, `tag:`).
+            queries_only = fields[fi].name not in DEFAULT_FIELDS
+            gap_ok: bool | None = None  # whether a patronymic or initial follows `first`
             for code in (targets,) if isinstance(targets, int) else targets:
                 kind, a, b = code >> _KIND_SHIFT, (code >> _A_SHIFT) & _MASK, code & _MASK
+                if queries_only and kind not in (_QUERY, _EXCLUDE):
+                    continue
                 if kind == _TERM:
                     if (a, b, fi) in first_term:
                         continue
                     if last - first > 1 and _possessive_inside(
-                        fields[fi], first, last, words(self._terms[a][b])
+                        fields[fi], first, last, self._term_words[a][b]
                     ):
                         continue
                     first_term.add((a, b, fi))
@@ -502,7 +516,9 @@ class CompiledMatcher:
                         continue  # "Iran's air force" is not Iran Air
                     entity_hits.setdefault(a, []).append((b, fi, first, last, 1.0))
                 elif kind == _GAP:
-                    if fields[fi].words[first][:1].islower():
+                    if gap_ok is None:
+                        gap_ok = _gap_follows(fields[fi], first)
+                    if not gap_ok:
                         continue
                     gap_end = self._gap_hit(a, b, fields[fi], first)
                     if gap_end is not None:
@@ -560,6 +576,10 @@ class CompiledMatcher:
                 text = getattr(item, name)
             if text:
                 text = text[:MAX_FIELD_CHARS]
+                if not text.isascii() and _SURROGATE_RE.search(text):
+                    # Lone surrogates (broken feeds) cannot be encoded, and RE2 and the
+                    # store need UTF-8; one replacement character each keeps offsets.
+                    text = _SURROGATE_RE.sub("\ufffd", text)
                 found = words(text)
                 get = key_cache.get
                 out.append(_Field(name, text, found, [get(w) or text_key(w) for w in found]))
@@ -606,35 +626,35 @@ class CompiledMatcher:
                     continue
                 found = anchors[key]
                 for packed in found:
-                    ei, code, part = packed >> 16, (packed >> 4) & 0xFFF, packed & 15
+                    ei, code, part = packed >> 24, (packed >> 8) & 0xFFFF, packed & 0xFF
                     start = wi - part
                     if (ei, code, start) in tried:
                         continue
                     tried.add((ei, code, start))
-                    seq = self._form_keys.get(packed >> 4)
-                    if seq is None:
-                        seq = self._entities[ei].variants(code // _VARIANTS)[code % _VARIANTS]
-                        if len(self._form_keys) >= _FUZZY_CACHE_LIMIT:
-                            self._form_keys.clear()
-                        self._form_keys[packed >> 4] = seq
+                    seq = self._keys_of(ei, code)
                     score = fuzzy_score(seq, f.keys, start)
                     if score is not None:
                         hit = (code // _VARIANTS, fi, start, start + len(seq), score)
                         entity_hits.setdefault(ei, []).append(hit)
 
     def _gap_hit(self, ei: int, code: int, f: _Field, first: int) -> int | None:
-        """End word index if a patronymic or an initial, then the rest of the form, follow
-        word `first`."""
-        seq = self._entities[ei].variants(code // _VARIANTS)[code % _VARIANTS]
-        keys = f.keys
+        """End word index if the rest of the form follows the word after `first`."""
+        seq = self._keys_of(ei, code)
         end = first + 1 + len(seq)
-        if end > len(keys):
+        if end > len(f.keys):
             return None
-        between = keys[first + 1]
-        # A patronymic ("Anatolyevich") or a middle initial ("Oleg V. Deripaska").
-        if not is_patronymic_key(between) and len(between.lstrip(CYRILLIC)) != 1:
-            return None
-        return end if tuple(keys[first + 2 : end]) == seq[1:] else None
+        return end if tuple(f.keys[first + 2 : end]) == seq[1:] else None
+
+    def _keys_of(self, ei: int, code: int) -> tuple[str, ...]:
+        """One key sequence of a form (`code` = form * _VARIANTS + variant), cached."""
+        cache_key = (ei << 16) | code
+        seq = self._form_keys.get(cache_key)
+        if seq is None:
+            seq = self._entities[ei].variants(code // _VARIANTS)[code % _VARIANTS]
+            if len(self._form_keys) >= _FUZZY_CACHE_LIMIT:
+                self._form_keys.clear()  # bounded; dict operations are atomic under the GIL
+            self._form_keys[cache_key] = seq
+        return seq
 
     def _entity_matches(
         self, ei: int, hits: list[tuple[int, int, int, int, float]], fields: list[_Field]
@@ -646,7 +666,7 @@ class CompiledMatcher:
             return []  # weak aliases alone never match
         out: list[tuple[int, int, int, int, Match]] = []
         seen: set[tuple[str, int]] = set()
-        places: set[tuple[int, int, int]] = set()  # one match per place: exact before fuzzy
+        kept: list[tuple[int, int, int]] = []  # (field, first, last) of the matches so far
         strong = [
             (fi, first, last) for form_i, fi, first, last, _ in hits if ent.forms[form_i].strong
         ]
@@ -655,12 +675,16 @@ class CompiledMatcher:
             hits, key=lambda h: (h[1], h[2], h[2] - h[3], -h[4])
         ):
             form = ent.forms[form_i]
-            if (form.source, fi) in seen or (fi, first, last) in places:
+            if (form.source, fi) in seen:
+                continue
+            # One match per mention: "Russian" inside "Russian Federation", or "Putin" inside
+            # "Vladimir Putin", adds nothing; an exact hit is kept before a fuzzy one.
+            if any(f == fi and a <= first and last <= b for f, a, b in kept):
                 continue
             if not form.strong and any(f == fi and a <= first and last <= b for f, a, b in strong):
-                continue  # "Putin" inside "Vladimir Putin" adds nothing
+                continue
             seen.add((form.source, fi))
-            places.add((fi, first, last))
+            kept.append((fi, first, last))
             f = fields[fi]
             start, end = f.span(first, last)
             matched = "" if form.source == ent.entity.name else form.source
@@ -733,13 +757,21 @@ class CompiledMatcher:
         return [x for x in found if x[0] not in vetoed], vetoes
 
 
+def _gap_follows(f: _Field, first: int) -> bool:
+    """Whether word `first` is capitalised and followed by a patronymic or an initial."""
+    if first + 1 >= len(f.keys) or f.words[first][:1].islower():
+        return False
+    between = f.keys[first + 1]
+    return is_patronymic_key(between) or len(between.lstrip(CYRILLIC)) == 1
+
+
 def _all_lower(f: _Field, first: int, last: int) -> bool:
     """Whether every word of a hit starts with a lower-case letter (a common word)."""
     return all(f.words[k][:1].islower() for k in range(first, last))
 
 
 def _is_possessive(word: str) -> bool:
-    return len(word) > 2 and word[-1] in "sS" and word[-2] in _APOSTROPHES
+    return len(word) > 2 and word[-1] in "sS" and word[-2] in APOSTROPHES
 
 
 def _possessive_inside(f: _Field, first: int, last: int, written: Sequence[str]) -> bool:

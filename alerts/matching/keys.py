@@ -42,6 +42,7 @@ from anyascii import anyascii
 
 __all__ = [
     "ABJAD",
+    "APOSTROPHES",
     "CYRILLIC",
     "abjad_skeleton",
     "cyrillic_stem",
@@ -58,6 +59,7 @@ __all__ = [
 CYRILLIC = "^"  # marks the key of a Cyrillic or Greek word (a stem)
 ABJAD = "~"  # marks the key of an Arabic or Hebrew word (a consonant skeleton)
 PLACEHOLDER = "_"  # the key of a word that folds to nothing; no term has it
+MAX_WORD = 64  # characters; longer "words" (encoded blobs) key to PLACEHOLDER
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 # Marks and invisible joiners that belong inside a word: combining marks (Latin accents
@@ -68,11 +70,11 @@ _IN_WORD = (
     "\u0670\u06d6-\u06ed\u0900-\u0dff\u0e31-\u0e3a\u0e47-\u0e4e\u1ab0-\u1aff\u1dc0-\u1dff"
     "\u20d0-\u20ff\u3099\u309a\ufe20-\ufe2f"
 )
-_APOSTROPHE = "'’ʼ‘`"
+APOSTROPHES = "'’ʼ‘`"  # every apostrophe inside or after a word
 # ASCII text (most of what we read) takes the simple expression, which is much faster.
-_ASCII_WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_ASCII_WORD_RE = re.compile(r"[^\W_]+(?:['`][^\W_]+)*")
 _LETTER = rf"(?:[^\W_{_CJK}]|[{_IN_WORD}])"
-_WORD_RE = re.compile(rf"[{_CJK}]|{_LETTER}+(?:[{_APOSTROPHE}]{_LETTER}+)*")
+_WORD_RE = re.compile(rf"[{_CJK}]|{_LETTER}+(?:[{APOSTROPHES}]{_LETTER}+)*")
 
 # Elided articles and pronouns before an apostrophe: "l'Union", "d'Ivoire", "qu'il".
 _ELISION_RE = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu)'(?=[^\W_]{2})")
@@ -160,8 +162,8 @@ def _script(ch: str) -> str:
 def _fold(word: str) -> str:
     """Case-, width- and accent-folded, apostrophes and possessives resolved."""
     text = unicodedata.normalize("NFKC", word).casefold().translate(_DROP_CHARS)
-    if not text.isascii():
-        for a in _APOSTROPHE[1:]:
+    for a in APOSTROPHES[1:]:
+        if a in text:
             text = text.replace(a, "'")
     if "'" in text:
         if text.endswith("'s"):
@@ -206,6 +208,8 @@ def _is_accent(ch: str) -> bool:
 
 def plain_key(word: str) -> str:
     """The script-neutral key of one word: folded, transliterated, romanised."""
+    if len(word) > MAX_WORD:
+        return PLACEHOLDER  # no name or term is this long (base64, URLs): not cached
     key = _plain_cache.get(word)
     if key is None:
         key = romanise(_latin(_fold(word))) or PLACEHOLDER
@@ -265,6 +269,8 @@ def text_key(word: str) -> str:
     key = key_cache.get(word)
     if key is not None:
         return key
+    if len(word) > MAX_WORD:
+        return PLACEHOLDER
     key = plain_key(word)
     if not word.isascii() and key != PLACEHOLDER:
         script = _first_script(word)
@@ -350,4 +356,36 @@ def variants(
     for seq in chosen:
         if seq and tuple(seq) not in out:
             out.append(tuple(seq))
+    return out
+
+
+def prefix_variants(term_words: Sequence[str]) -> list[tuple[str, ...]]:
+    """Key sequences for a term whose last word is a prefix (`Russ*`, `economic sanction*`).
+
+    A prefix is not a word: its doubled letters merge whatever its length ("Russ" must find
+    "Russia", keyed "rusia"), it is not stemmed in the Cyrillic form, and a final k or p
+    also stands for the digraph it may begin ("Mik*" finds "Mikhail", keyed "mihail").
+    """
+    if not term_words:
+        return []
+    head = variants(term_words[:-1]) if len(term_words) > 1 else [()]
+    last = _DOUBLE_RE.sub(r"\1", plain_key(term_words[-1]))
+    if last == PLACEHOLDER:
+        return []
+    endings = {last}
+    if last.endswith("k"):
+        endings |= {last[:-1] + "h", last[:-1] + "x"}  # kh -> h, ks -> x
+    elif last.endswith("p"):
+        endings.add(last[:-1] + "f")  # ph -> f
+    out: list[tuple[str, ...]] = []
+    for seq in head:
+        marker = seq[0][:1] if seq and seq[0][:1] in (CYRILLIC, ABJAD) else ""
+        if marker == ABJAD:
+            continue  # skeletons drop letters: a prefix of one means little
+        for ending in sorted(endings):
+            candidate = (*seq, marker + ending)
+            if candidate not in out:
+                out.append(candidate)
+    if len(term_words) == 1:
+        out += [(CYRILLIC + e,) for e in sorted(endings)]
     return out

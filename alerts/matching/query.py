@@ -36,6 +36,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from enum import Enum
 from typing import TypeAlias, assert_never
 
@@ -78,7 +79,9 @@ class Phrase:
     text: str  # words separated by single spaces
     prefix: bool  # trailing '*': the last word is a prefix
     fields: tuple[str, ...]  # DEFAULT_FIELDS unless scoped
-    column: int  # 1-based column of the word or opening quote
+    # 1-based column of the word or opening quote. Not part of equality: "Russia" twice
+    # in one query is one leaf, with one set of hits.
+    column: int = dataclass_field(compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from alerts.matching.keys import PLACEHOLDER, plain_key, words
+from alerts.matching.keys import MAX_WORD, PLACEHOLDER, plain_key, words
 
 __all__ = ["MAX_TERM_LENGTH", "parse_term", "term_problem", "term_tokens", "text_problem"]
 
@@ -57,6 +57,8 @@ def term_problem(term: str) -> str | None:
         return "term is empty"
     if stripped.count('"') % 2:
         return 'term has an unbalanced double quote (")'
+    if any(len(w) > MAX_WORD for w in words(stripped)):
+        return f"term has a word longer than {MAX_WORD} characters, which text never matches"
     if not term_tokens(stripped):
         return "term has no letters or digits"
     return None
