@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from alerts.domain import Item, Match, Watchlist
+from alerts.domain import Entity, Item, Match, Watchlist, merge_entities
 from alerts.matching import WatchlistProblem, compile_watchlists
 
-__all__ = ["BacktestItem", "BacktestReport", "Caught", "run_backtest"]
+__all__ = ["BacktestItem", "BacktestReport", "Caught", "run_backtest", "with_imported"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,12 @@ class BacktestReport:
     @property
     def alerts_per_day(self) -> float:
         return self.alerts / self.days
+
+
+def with_imported(watchlist: Watchlist, imported: Sequence[Entity]) -> Watchlist:
+    """`watchlist` plus its imported entities, as the service matches it (the config's
+    own entities win over imported ones of the same name)."""
+    return replace(watchlist, entities=merge_entities(watchlist.entities, imported))
 
 
 def _catch(

@@ -420,7 +420,8 @@ def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]
         if (s := _subscription(check, i, raw, watchlist_names, channel_names, timezone)) is not None
     ]
     if check.problems:
-        raise ConfigError(check.problems)
+        # Every problem at once, the watchlists' entries included.
+        raise ConfigError([*check.problems, *watchlist_problems])
     return Config(
         path=name,
         feeds=tuple(feeds),
@@ -584,17 +585,6 @@ def _watchlist(check: _Checker, i: int, raw: dict[str, Any]) -> Watchlist | None
     if not isinstance(description, str):
         check.add("watchlists", i, "description", "must be a string", label)
         description = ""
-    if name is not None and not (
-        lists.get("terms") or lists.get("queries") or lists.get("regexes") or entities
-    ):
-        check.add(
-            "watchlists",
-            i,
-            "",
-            "needs at least one of terms, queries, regexes or entities "
-            "(or import entities into it with `alerts watchlists import`)",
-            label,
-        )
     if name is None:
         return None
     return Watchlist(name=name, entities=tuple(entities), description=description, **lists)

@@ -7,6 +7,7 @@ all of them. Every datetime is timezone-aware UTC; local zones appear only when 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -153,6 +154,14 @@ def entity_from_dict(data: dict[str, Any]) -> Entity:
     if not isinstance(ident, str):
         raise ValueError("id must be a string")
     return Entity(name=name, kind=kind, id=ident, **lists)
+
+
+def merge_entities(configured: Sequence[Entity], imported: Sequence[Entity]) -> tuple[Entity, ...]:
+    """Config entities, then imported ones not named like one of them (case and spacing
+    ignored): the config's definition of an entity wins."""
+    names = {" ".join(e.name.split()).casefold() for e in configured}
+    extra = [e for e in imported if " ".join(e.name.split()).casefold() not in names]
+    return (*configured, *extra)
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,6 +138,7 @@ def _store_items(database_url: str, config: Path) -> None:
             ("Weather", "Sunny in Minsk", 4),
             ("Navalny memorial", "Crowds in Moscow", 5),
             ("Old story about Navalny", "", 40),  # outside a 30-day window
+            ("Rosneft exports fall", "", 6),
         ]
         for n, (title, summary, days_ago) in enumerate(rows):
             item = Item(feed="wire", guid=f"g{n}", link=None, title=title, summary=summary)
@@ -161,7 +162,7 @@ def test_backtest_reports_catches_and_the_change_against_saved(
     result = invoke("backtest", *args(config, database_url), "russia", "--since", "30d", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["items_scanned"] == 4
+    assert report["items_scanned"] == 5
     assert {c["title"] for c in report["caught"]} == {
         "EU sanctions Belarus",
         "UK sanctions Russia",
@@ -169,6 +170,20 @@ def test_backtest_reports_catches_and_the_change_against_saved(
     }
     assert report["added"] == [] and report["removed"] == []
     assert len(report["per_day"]) >= 30 and round(report["alerts_per_day"], 1) == 0.1
+
+    # Entities imported into the watchlist count for both versions: not "removed".
+    entities = config.parent / "rosneft.csv"
+    entities.write_text("name,kind\nPJSC Rosneft,organization\n", encoding="utf-8")
+    assert (
+        invoke(
+            "watchlists", "import", *args(config, database_url), "russia", str(entities)
+        ).exit_code
+        == 0
+    )
+    result = invoke("backtest", *args(config, database_url), "russia", "--json")
+    report = json.loads(result.output)
+    assert "Rosneft exports fall" in {c["title"] for c in report["caught"]}
+    assert report["removed"] == [] and report["added"] == []
 
     # A proposed change in a file: drop the query, add Minsk. What it adds and removes.
     proposed = config.parent / "proposed.toml"

@@ -121,9 +121,27 @@ def test_malformed_watchlists_are_config_errors(
     assert any(expected in str(p) for p in info.value.problems), info.value.problems
 
 
-def test_watchlist_with_nothing_to_match_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError) as info:
-        load(tmp_path, '[[watchlists]]\nname = "empty"\nexclude = ["sport"]\n')
-    assert "needs at least one of terms, queries, regexes or entities" in str(
-        info.value.problems[0]
+def test_watchlist_with_only_exclusions_is_rejected(tmp_path: Path) -> None:
+    config = load(tmp_path, '[[watchlists]]\nname = "empty"\nexclude = ["sport"]\n')
+    (problem,) = config.watchlist_problems
+    assert "only exclusions: add a term, query, regex or entity to match" in str(problem)
+
+
+def test_watchlist_without_entries_is_declared_for_imported_entities(tmp_path: Path) -> None:
+    # `alerts watchlists import officials FILE` fills it; subscriptions can follow it.
+    text = '[[watchlists]]\nname = "officials"\n'
+    text += '[[channels]]\nname = "mail"\ntype = "email"\nto = ["a@example.org"]\n'
+    text += '[[subscriptions]]\nname = "s"\nwatchlists = ["officials"]\nchannel = "mail"\n'
+    config = load(tmp_path, text)
+    assert config.watchlists[0].name == "officials" and config.watchlist_problems == ()
+
+
+def test_shape_errors_and_entry_errors_are_reported_together(tmp_path: Path) -> None:
+    broken = WATCHLISTS.replace('kind = "person"', 'kind = "planet"', 1).replace(
+        "(Russia OR Belarus)", "(Russia OR Belarus", 1
     )
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, broken)
+    messages = [str(p) for p in info.value.problems]
+    assert any("kind 'planet'" in m for m in messages)
+    assert any("query col 21: unbalanced parenthesis" in m for m in messages)

@@ -418,13 +418,21 @@ def test_load_watchlists_order_and_dedup(store: Store) -> None:
     assert store.saved_watchlist("russia") == watchlists[2]
 
 
-def test_unreadable_stored_entity_is_a_store_error(engine: Engine, store: Store) -> None:
-    sync(store, RUSSIA)
+def test_unreadable_stored_entity_is_skipped_and_logged(
+    engine: Engine, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    sync(store, RUSSIA, IRAN)
     bad = [{"name": "X", "kind": "planet"}]
     with engine.begin() as connection:
-        connection.execute(update(WatchlistRow).values(imported=bad))
-    with pytest.raises(StoreError, match=r"watchlist 'russia' holds an unreadable entity: kind"):
-        store.load_watchlists()
+        connection.execute(
+            update(WatchlistRow).where(WatchlistRow.name == "russia").values(imported=bad)
+        )
+    # The damaged watchlist is left out; the others still load.
+    assert [w.name for w in store.load_watchlists()] == ["iran"]
+    (record,) = [r for r in caplog.records if r.getMessage() == "watchlist_unreadable"]
+    assert "watchlist 'russia' holds an unreadable entity: kind" in record.fields["error"]  # type: ignore[attr-defined]
+    with pytest.raises(StoreError, match=r"watchlist 'russia' holds an unreadable entity"):
+        store.imported_entities("russia")
 
 
 # -- matches, content and backtests ---------------------------------------------------------

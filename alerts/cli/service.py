@@ -54,6 +54,12 @@ def check(config_path: str | None, database: str | None) -> None:
         build_channels(config, ctx.settings)  # validates ALERTS_SMTP_URL too
         if config.watchlist_problems:
             raise ConfigError(list(config.watchlist_problems))
+        for w in config.watchlists:
+            if not (w.terms or w.queries or w.regexes or w.entities):
+                click.echo(
+                    f"note: watchlist {w.name!r} has no entries of its own: it matches only "
+                    "entities imported with `alerts watchlists import`"
+                )
         click.echo(
             f"{config.path}: OK: {len(config.feeds)} feeds, {len(config.watchlists)} "
             f"watchlists, {len(config.channels)} channels, {len(config.subscriptions)} "

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from alerts.backtest import BacktestItem, BacktestReport, Caught, run_backtest
+from alerts.backtest import BacktestItem, BacktestReport, Caught, run_backtest, with_imported
 from alerts.cli.common import (
     Context,
     common_options,
@@ -25,7 +25,7 @@ from alerts.config import Settings, load_config
 from alerts.delivery.digest import match_to_payload
 from alerts.domain import EntityKind, Item, Match, MatchKind, Watchlist
 from alerts.errors import ConfigError, SourceError
-from alerts.matching import Explanation, compile_watchlists
+from alerts.matching import Explanation, compile_watchlists, watchlist_problems
 from alerts.matching.importing import detect_format, parse_entities_csv, parse_ftm
 from alerts.sources.fetch import DEFAULT_USER_AGENT, Fetcher
 from alerts.sources.parse import parse_feed
@@ -258,6 +258,8 @@ def backtest(
 
         def load(store: Store) -> tuple[list[BacktestItem], dict[str, Watchlist | None]]:
             saved = {w.name: store.saved_watchlist(w.name) for w in proposed}
+            # A proposal edits the config part; the imported entities stay as they are.
+            proposed[:] = [with_imported(w, store.imported_entities(w.name)) for w in proposed]
             if not proposed:
                 saved[target] = store.saved_watchlist(target)
             stored = store.items_since(start, until=until)
@@ -421,9 +423,9 @@ def watchlists_import(
         if not result.entities:
             click.echo(f"error: {file}: no entity could be read; nothing was changed", err=True)
             sys.exit(1)
-        probe = compile_watchlists([Watchlist(name=name, entities=result.entities)])
-        if probe.problems:
-            for bad in probe.problems[:20]:
+        problems = watchlist_problems(Watchlist(name=name, entities=result.entities))
+        if problems:
+            for bad in problems[:20]:
                 click.echo(f"error: {bad}", err=True)
             click.echo("nothing was changed", err=True)
             sys.exit(1)

@@ -7,6 +7,7 @@ programming error and raise `ValueError`.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,8 +36,10 @@ from alerts.domain import (
     Watchlist,
     entity_from_dict,
     entity_to_dict,
+    merge_entities,
 )
 from alerts.errors import StoreError
+from alerts.logs import event, get_logger
 from alerts.store.engine import SQLITE_BEGIN_OPTION
 from alerts.store.models import (
     AlertQueueRow,
@@ -50,6 +53,8 @@ from alerts.store.models import (
     SubscriptionRow,
     WatchlistRow,
 )
+
+log = get_logger("store")
 
 # Keeps IN (...) lists well below SQLite's and PostgreSQL's bound-parameter limits.
 _CHUNK = 500
@@ -351,7 +356,24 @@ class Store:
         stmt = select(WatchlistRow).where(WatchlistRow.enabled.is_(True))
         with self._transaction("load the watchlists", write=False) as session:
             rows = sorted(session.scalars(stmt), key=lambda row: row.name)
-            return [_watchlist(row) for row in rows]
+            out = []
+            for row in rows:
+                try:
+                    out.append(_watchlist(row))
+                except StoreError as exc:
+                    # One damaged row must not silence every other watchlist.
+                    event(log, "watchlist_unreadable", level=logging.ERROR, error=str(exc))
+            return out
+
+    def imported_entities(self, name: str) -> tuple[Entity, ...]:
+        """The entities imported into watchlist `name` (none when unknown)."""
+        stmt = select(WatchlistRow.imported).where(WatchlistRow.name == name)
+        with self._transaction(f"load watchlist {name!r}", write=False) as session:
+            data = session.scalars(stmt).one_or_none() or []
+        try:
+            return tuple(entity_from_dict(d) for d in data)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise StoreError(f"watchlist {name!r} holds an unreadable entity: {exc}") from exc
 
     def saved_watchlist(self, name: str) -> Watchlist | None:
         """The watchlist as the service matches it now; None when unknown or disabled."""
@@ -1089,22 +1111,17 @@ def _watchlist(row: WatchlistRow) -> Watchlist:
     """
     try:
         configured = [entity_from_dict(data) for data in row.entities] if row.in_config else []
-        names = {_name_key(e.name) for e in configured}
-        imported = [
-            entity
-            for entity in map(entity_from_dict, row.imported)
-            if _name_key(entity.name) not in names
-        ]
+        entities = merge_entities(configured, [entity_from_dict(d) for d in row.imported])
     except (ValueError, TypeError, AttributeError) as exc:
         raise StoreError(f"watchlist {row.name!r} holds an unreadable entity: {exc}") from exc
     if not row.in_config:
-        return Watchlist(name=row.name, entities=tuple(imported))
+        return Watchlist(name=row.name, entities=entities)
     return Watchlist(
         name=row.name,
         terms=tuple(row.terms),
         queries=tuple(row.queries),
         regexes=tuple(row.regexes),
-        entities=(*configured, *imported),
+        entities=entities,
         exclude=tuple(row.exclude),
         description=row.description,
     )
