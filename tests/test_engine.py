@@ -254,6 +254,11 @@ def test_cjk_terms_match_as_character_phrases() -> None:
         (Watchlist("bad", terms=("x" * 10_000,)), "term is too long (10000 characters"),
         (Watchlist("bad", terms=("Nav\x00alny",)), "control character (U+0000)"),
         (Watchlist("bad", entities=(Entity(""),)), "name is empty"),
+        (Watchlist("bad", entities=(Entity("X Y", identifiers=("12",)),)), "too short to find"),
+        (
+            Watchlist("bad", entities=(Entity("Sea", VESSEL, identifiers=("IMO 9187628",)),)),
+            "wrong IMO check digit",
+        ),
     ],
 )
 def test_bad_watchlists_are_rejected_by_name_and_others_keep_working(

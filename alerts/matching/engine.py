@@ -49,7 +49,7 @@ from alerts.matching.keys import (
     word_spans,
     words,
 )
-from alerts.matching.names import NameForm, entity_forms, is_patronymic_key
+from alerts.matching.names import NameForm, entity_forms, identifier_problem, is_patronymic_key
 from alerts.matching.query import (
     DEFAULT_FIELDS,
     Hit,
@@ -280,6 +280,9 @@ def watchlist_problems(watchlist: Watchlist) -> list[WatchlistProblem]:
         if problem := regex_problem(pattern):
             bad(f"regexes[{i}]", f"regex {pattern[:60]!r}: {problem}")
     for i, entity in enumerate(watchlist.entities):
+        for identifier in entity.identifiers:
+            if problem := identifier_problem(identifier):
+                bad(f"entities[{i}]", f"entity {entity.name[:60]!r}: {problem}")
         for name in (entity.name, *entity.aliases, *entity.weak_aliases):
             if problem := text_problem(name, "name", MAX_TERM_LENGTH):
                 bad(f"entities[{i}]", f"entity {entity.name[:60]!r}: {problem}")

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from alerts.domain import Entity, EntityKind
 from alerts.matching.keys import words
-from alerts.matching.names import imo_number
+from alerts.matching.names import MIN_IDENTIFIER, identifier_problem, imo_number
 from alerts.matching.terms import MAX_TERM_LENGTH, text_problem
 
 __all__ = [
@@ -88,7 +88,7 @@ _FTM_WEAK = ("weakAlias",)
 # them, and a person's passport number has no business being copied into every alert.
 _FTM_IMO = "imoNumber"
 _FTM_REGISTRATION = "registrationNumber"
-MIN_REGISTRATION_LENGTH = 6
+MIN_REGISTRATION_LENGTH = MIN_IDENTIFIER
 
 # "IMO 9123456", "IMO9123456", "IMO: 9123456", "9123456".
 _IMO_RE = re.compile(r"^(?:IMO)?\s*:?\s*(\d{7})$", re.IGNORECASE)
@@ -141,8 +141,7 @@ def _imo_digits(value: str) -> tuple[str, str]:
 
 
 def _distinctive(registration: str) -> bool:
-    alnum = [ch for ch in registration if ch.isalnum()]
-    return len(alnum) >= MIN_REGISTRATION_LENGTH and any(ch.isdigit() for ch in alnum)
+    return identifier_problem(registration) is None
 
 
 @dataclass(slots=True)
@@ -409,13 +408,16 @@ def _read_csv_row(
         elif _IMO_PREFIX_RE.match(value) or (
             kind is EntityKind.VESSEL and len(value) == 7 and value.isdigit()
         ):
-            # What the matcher takes for an IMO number must be one: with a mistyped check
-            # digit it would quietly never match. (A vessel's 9-digit MMSI passes as is.)
+            # An IMO number must be a valid one: the watchlist check refuses a wrong check
+            # digit, and one bad number must not block the whole import. (A vessel's
+            # 9-digit MMSI passes as is.)
             digits, why = _imo_digits(value)
             if digits:
                 draft.add_identifier(digits)
             else:
                 draft.skip("identifier", value, why)
+        elif problem := identifier_problem(value):
+            draft.skip("identifier", value, problem)
         else:
             draft.add_identifier(value)
     out.keep(draft, cell("id"))

@@ -28,7 +28,13 @@ from alerts.domain import Entity, EntityKind
 from alerts.matching.countries import find_country
 from alerts.matching.keys import plain_key, words
 
-__all__ = ["NameForm", "entity_forms", "imo_number", "is_patronymic_key"]
+__all__ = [
+    "NameForm",
+    "entity_forms",
+    "identifier_problem",
+    "imo_number",
+    "is_patronymic_key",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +152,32 @@ _ARTICLES = _keys("al", "el")
 _IMO_RE = re.compile(r"^(?:imo)?\s*:?\s*(\d{7})$", re.IGNORECASE)
 
 MIN_FUZZY_PART = 6  # shorter name parts must match exactly (Un is not Il)
+
+
+MIN_IDENTIFIER = 6  # letters and digits; shorter numbers turn up everywhere in news
+
+
+def identifier_problem(identifier: str) -> str | None:
+    """Why `identifier` cannot be matched safely, or None.
+
+    An IMO number must carry a valid check digit; any other identifier needs at least
+    `MIN_IDENTIFIER` letters and digits, one of them a digit ("12" would match every 12).
+    """
+    text = identifier.strip()
+    m = _IMO_RE.match(text)
+    if m is not None or text[:3].casefold() == "imo":
+        if m is None:
+            return f"identifier {text!r}: an IMO number has 7 digits"
+        if imo_number(m.group(1)) is None:
+            return f"identifier {text!r}: wrong IMO check digit"
+        return None
+    alnum = [ch for ch in text if ch.isalnum()]
+    if len(alnum) < MIN_IDENTIFIER or not any(ch.isdigit() for ch in alnum):
+        return (
+            f"identifier {text!r}: too short to find reliably in news "
+            f"(at least {MIN_IDENTIFIER} letters and digits, one a digit)"
+        )
+    return None
 
 
 def imo_number(identifier: str) -> str | None:
