@@ -238,3 +238,31 @@ def test_charset_header_disagreeing_with_the_bytes_still_gives_items(
     # The bytes win over a wrong header: names come out right, not as mojibake.
     assert items[0].title == "Müller and Société Générale"
     assert items[0].summary.endswith("ukaszenka’s bank")
+
+
+def test_full_text_in_the_feed_becomes_content() -> None:
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0" '
+        b'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>'
+        b"<item><guid>1</guid><title>EU sanctions</title><description>Teaser.</description>"
+        b"<content:encoded><![CDATA[<p>Full text naming <b>Rosneft</b>.</p>]]></content:encoded>"
+        b"</item><item><guid>2</guid><title>Only a description</title>"
+        b"<description>Just this.</description></item></channel></rss>"
+    )
+    full, short = parse_feed("f", rss, url="https://example.org/feed")
+    assert (full.summary, full.content) == ("Teaser.", "Full text naming Rosneft.")
+    assert (short.summary, short.content) == ("Just this.", "")
+    atom = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        b'<entry><id>urn:1</id><title>x</title><content type="html">&lt;p&gt;Only content'
+        b"&lt;/p&gt;</content></entry></feed>"
+    )
+    (only,) = parse_feed("f", atom, url="https://example.org/atom")
+    assert (only.summary, only.content) == ("Only content", "")
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "t",
+        "items": [{"id": "1", "summary": "Teaser.", "content_text": "The whole story."}],
+    }
+    (item,) = parse_feed("f", json.dumps(feed).encode(), url="https://example.org/feed.json")
+    assert (item.summary, item.content) == ("Teaser.", "The whole story.")

@@ -94,11 +94,16 @@ def _struct_time(value: Any) -> datetime | None:
 def _entry_item(feed: str, entry: Mapping[str, Any], base: str) -> Item | None:
     title = html_to_text(str(entry.get("title") or ""))
     link = str(entry.get("link") or "").strip()
-    # Atom's summary is the teaser; content is the full text, used only if there is no summary.
+    # Atom's summary (RSS description) is the teaser; content (Atom content, RSS
+    # content:encoded) is the full text: matched as `content`, or the summary if none.
     summary_html = str(entry.get("summary") or "")
-    if not summary_html.strip() and entry.get("content"):
-        summary_html = str(entry["content"][0].get("value") or "")
+    content_html = str(entry["content"][0].get("value") or "") if entry.get("content") else ""
+    if not summary_html.strip():
+        summary_html, content_html = content_html, ""
     summary = html_to_text(summary_html)
+    content = html_to_text(content_html) if content_html.strip() else ""
+    if content == summary:
+        content = ""  # feedparser gives RSS descriptions as content too
     if not (title or link or summary):
         return None
     authors = _unique(
@@ -117,6 +122,7 @@ def _entry_item(feed: str, entry: Mapping[str, Any], base: str) -> Item | None:
         title=title,
         summary=summary,
         summary_html=sanitize_html(summary_html, base_url=base),
+        content=content,
         published=_struct_time(entry.get("published_parsed"))
         or _struct_time(entry.get("updated_parsed")),
         authors=authors,
@@ -158,6 +164,10 @@ def _json_item(
     content_html = _json_str(raw, "content_html")
     plain = _json_str(raw, "summary") or _json_str(raw, "content_text")
     summary = plain_text(plain) if plain else html_to_text(content_html)
+    full = _json_str(raw, "content_text")
+    content = plain_text(full) if full else html_to_text(content_html)
+    if content == summary:
+        content = ""
     summary_html = sanitize_html(content_html, base_url=base) if content_html else ""
     title = html_to_text(_json_str(raw, "title"))
     if not (title or link or summary):
@@ -171,6 +181,7 @@ def _json_item(
         title=title,
         summary=summary,
         summary_html=summary_html,
+        content=content,
         published=_iso_datetime(raw.get("date_published"))
         or _iso_datetime(raw.get("date_modified")),
         authors=_json_authors(raw) or feed_authors,
