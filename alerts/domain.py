@@ -186,9 +186,10 @@ class Match:
     """Why an item matched: which entry, which spelling, in which field, with context.
 
     `term` is the watchlist entry as written (a term, a query, a regex or an entity's
-    primary name); `matched` is what was actually found for it (an alias, a generated name
-    form such as "Putin Vladimir", a query's word); `start`/`end` are character offsets in
-    the original field text; `highlight` is the hit's [start, end) within `snippet`.
+    primary name); `matched` says through what it was found (the entity alias, as written,
+    when it is not the primary name; the query's word or phrase); `start`/`end` are
+    character offsets of the spelling found in the original field text; `highlight` is the
+    hit's [start, end) within `snippet`.
     """
 
     watchlist: str
@@ -198,7 +199,7 @@ class Match:
     end: int
     snippet: str
     kind: MatchKind = MatchKind.TERM
-    matched: str = ""  # "" when the entry itself matched as written
+    matched: str = ""  # "" when the entry itself (the primary name) matched
     score: float = 1.0  # 1.0 exact; below 1 for fuzzy entity hits
     highlight: tuple[int, int] | None = None
 

@@ -26,6 +26,7 @@ from alerts.delivery.digest import match_to_payload
 from alerts.domain import EntityKind, Item, Match, MatchKind, Watchlist
 from alerts.errors import ConfigError, SourceError
 from alerts.matching import Explanation, compile_watchlists, watchlist_problems
+from alerts.matching.engine import TAG_SEPARATOR
 from alerts.matching.importing import detect_format, parse_entities_csv, parse_ftm
 from alerts.sources.fetch import DEFAULT_USER_AGENT, Fetcher
 from alerts.sources.parse import parse_feed
@@ -179,7 +180,7 @@ def _field_text(item: Item, field: str) -> str:
     if field == "source":
         return item.feed
     if field == "tag":
-        return " \u2063 ".join(item.tags)
+        return TAG_SEPARATOR.join(item.tags)
     return str(getattr(item, field, ""))
 
 

@@ -15,8 +15,8 @@ exists ("UA-43" Crimea, "GE-AB" Abkhazia, "MD-SN" the left bank of the Dniester,
 Transnistria); a region ISO does not code gets "XX-" and a short code of ours ("XX-SO"
 South Ossetia). So a code is either `AA` or `AA-A9[A9]`.
 
-Choosing the forms is a trade between recall and false alerts, since the matcher is
-case-insensitive and looks for these as whole words:
+Choosing the forms is a trade between recall and false alerts, since the matcher looks
+for these as whole words (capitalised, as names are in news):
 
 * A form shared by two places is left out of both, or given to the place news means by it
   (see Congo, Dominica, Korea, Macedonia below): no form belongs to two entries.

@@ -21,8 +21,10 @@ On the hits:
 * regexes (RE2) run on the fields of watchlists that have them;
 * an exclusion that matches drops the whole watchlist for that item.
 
-A `CompiledMatcher` is immutable: the service builds a new one in the background when
-watchlists change and swaps the reference, so a running poll never sees a half-built one.
+A `CompiledMatcher` does not change what it matches after construction (only bounded
+look-up caches fill in, with single dict operations that are atomic under the GIL), so
+worker threads share it; the service builds a new one in the background when watchlists
+change and swaps the reference, so a running poll never sees a half-built one.
 """
 
 from __future__ import annotations
@@ -66,8 +68,8 @@ from alerts.matching.snippets import snippet
 from alerts.matching.terms import MAX_TERM_LENGTH, parse_term, term_problem, text_problem
 
 __all__ = [
-    "FIELDS",
     "MAX_FIELD_CHARS",
+    "TAG_SEPARATOR",
     "CompiledMatcher",
     "Explanation",
     "Matcher",
@@ -78,11 +80,10 @@ __all__ = [
     "watchlist_problems",
 ]
 
-FIELDS = ("title", "summary", "content", "source", "tag")
 MAX_FIELD_CHARS = 1_000_000  # text beyond this in one field is not matched (5 MB items)
 # Between tags: a letter (MODIFIER LETTER PRIME) that is a word of its own but keys to the
 # placeholder no term has, so no phrase can span two tags.
-_TAG_SEPARATOR = " \u02b9 "
+TAG_SEPARATOR = " \u02b9 "
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _FUZZY_CACHE_LIMIT = 100_000
 
@@ -97,7 +98,7 @@ def _target(kind: int, a: int, b: int) -> int:
     return (kind << _KIND_SHIFT) | (a << _A_SHIFT) | b
 
 
-_VARIANTS = 4  # key sequences per name form at most (plain, Cyrillic, abjad)
+_VARIANTS = 4  # packing radix: a form has at most 3 key sequences (plain, Cyrillic, abjad)
 
 # Words that say a vessel is meant. A ship's name is often a common word ("Sokol",
 # "Ocean Star"), so a vessel's name counts only near one of these or its IMO number.
@@ -268,8 +269,6 @@ def watchlist_problems(watchlist: Watchlist) -> list[WatchlistProblem]:
     for i, term in enumerate(watchlist.terms):
         if problem := term_problem(term):
             bad(f"terms[{i}]", f"term {term[:60]!r}: {problem}")
-        elif parse_term(term).strip("*").strip() == "":
-            bad(f"terms[{i}]", f"term {term!r}: a wildcard needs letters before it")
     for kind, queries in (("query", watchlist.queries), ("exclude", watchlist.exclude)):
         for i, query in enumerate(queries):
             try:
@@ -395,7 +394,7 @@ class _Field:
 
 
 class CompiledMatcher:
-    """Watchlists compiled into one automaton. Immutable after construction; thread-safe."""
+    """Watchlists compiled into one automaton; safe to share between threads (see module)."""
 
     def __init__(
         self,
@@ -446,12 +445,8 @@ class CompiledMatcher:
                 automaton.add_word(key, pid)
             automaton.make_automaton()
             self._automaton = automaton
-        # Fuzzy matching is anchored: a capitalised text word that is exactly a part of a
-        # watched name (two words or more) is checked with its neighbours against the
-        # rest of that name, each within one edit. Single-word names never match
-        # fuzzily (Hamas is not Hamad), and no deletion index over 100,000 names is kept.
-        # A part shared by very many names ("Holdings", "Group", "Mohammed") says little
-        # and would make every occurrence check hundreds of names: it is no anchor.
+        # Fuzzy anchors (see `fuzzy`): name part -> where it stands; parts shared by more
+        # than MAX_ANCHOR_NAMES names are left out.
         self._anchors: dict[str, list[int]] = (
             {k: v for k, v in state.anchors.items() if len(v) <= MAX_ANCHOR_NAMES} if fuzzy else {}
         )
@@ -574,7 +569,7 @@ class CompiledMatcher:
             if name == "source":
                 text = item.feed
             elif name == "tag":
-                text = _TAG_SEPARATOR.join(item.tags)
+                text = TAG_SEPARATOR.join(item.tags)
             else:
                 text = getattr(item, name)
             if text:

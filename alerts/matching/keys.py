@@ -47,7 +47,6 @@ __all__ = [
     "abjad_skeleton",
     "cyrillic_stem",
     "key_cache",
-    "key_words",
     "plain_key",
     "romanise",
     "text_key",
@@ -295,12 +294,6 @@ def _first_script(word: str) -> str:
     return ""
 
 
-def key_words(text: str) -> list[str]:
-    """The text keys of every word of `text` (what the engine scans)."""
-    get = key_cache.get
-    return [get(w) or text_key(w) for w in words(text)]
-
-
 def variants(
     term_words: Sequence[str],
     *,
@@ -309,12 +302,11 @@ def variants(
 ) -> list[tuple[str, ...]]:
     """The key sequences under which a term's words can appear in text, without repeats.
 
-    A term in any script is looked for in Latin text (plain keys) and in Cyrillic text
-    (stems). It is looked for in Greek text (Greek stems) when it is written in Greek or
-    `scripts` asks for it (entity names: Greek text is rare, and these keys cost memory).
-    It is looked for in Arabic/Hebrew text (consonant skeletons) when it is written in
-    that script or `abjad_form` is set (entity names), and only with at least four
-    consonants in all. CJK characters are looked for as written.
+    A term in any script is looked for in Latin text (plain keys) and in Cyrillic and
+    Greek text (stems), as `scripts` allows. It is looked for in Arabic/Hebrew text
+    (consonant skeletons) when it is written in that script or `abjad_form` is set
+    (entity names), and only with at least four consonants in all. CJK characters are
+    looked for as written.
     """
     plain: list[str] = []
     cyrillic: list[str] = []
