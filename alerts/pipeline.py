@@ -104,8 +104,9 @@ class Pipeline:
         self.settings = settings
         self.store = store
         self.fetcher = fetcher
-        # Until `refresh_matcher` has read the saved watchlists, the config's are used.
-        self.matcher: Matcher = matcher or compile_watchlists(config.watchlists)
+        # Nothing matches until `refresh_matcher` has compiled the saved watchlists (on a
+        # worker thread: a large list takes seconds); `open_pipeline` does it before use.
+        self.matcher: Matcher = matcher or compile_watchlists([])
         self._watchlists_version: str | None = None
         self.channels = dict(channels)
         self.clock = clock
