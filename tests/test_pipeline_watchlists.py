@@ -7,16 +7,57 @@ import asyncio
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from alerts.config import load_config
+import pytest
+
+from alerts.config import Config, load_config
 from alerts.domain import Entity, EntityKind, MatchKind
+from alerts.pipeline import Pipeline
 from alerts.store.repository import Store
 from tests.support.feed_server import FeedServer
 from tests.support.smtp_server import SmtpTestServer
 from tests.test_pipeline import START, item, make_pipeline, rss, write_config
 
 __all__ = ["make_pipeline"]  # the fixture, re-used from test_pipeline
+
+
+class Wire:
+    """One feed served at /wire.xml and a pipeline polling it, per test."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        feed_server: FeedServer,
+        smtp_server: SmtpTestServer,
+        make_pipeline: Callable[..., Any],
+    ) -> None:
+        self.config_path = tmp_path / "feeds.toml"
+        self._tmp, self._feeds, self._smtp, self._make = (
+            tmp_path,
+            feed_server,
+            smtp_server,
+            make_pipeline,
+        )
+
+    async def start(self, *items: str, delay: float = 0.0) -> Pipeline:
+        self._feeds.route("/wire.xml", body=rss(*items), delay=delay)
+        config = write_config(self._tmp, {"wire": self._feeds.url("/wire.xml")})
+        return await self.pipeline(config)
+
+    async def pipeline(self, config: Config) -> Pipeline:
+        return cast(Pipeline, await self._make(config, smtp_url=self._smtp.url))
+
+
+@pytest.fixture
+def wire(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp_server: SmtpTestServer,
+    make_pipeline: Callable[..., Any],
+) -> Wire:
+    return Wire(tmp_path, feed_server, smtp_server, make_pipeline)
+
 
 ROSNEFT_TITLE = "ПАО «Роснефть» под новыми санкциями"
 ROSNEFT = item(
@@ -29,15 +70,10 @@ HUGE = item("wire-8", "Navalny " + "ипсум 习近平 " * 2_000, "https://wir
 
 
 async def test_imported_entities_are_matched_after_a_background_rebuild(
-    tmp_path: Path,
-    feed_server: FeedServer,
-    smtp_server: SmtpTestServer,
+    wire: Wire,
     store: Store,
-    make_pipeline: Callable[..., Any],
 ) -> None:
-    feed_server.route("/wire.xml", body=rss(ROSNEFT))
-    config = write_config(tmp_path, {"wire": feed_server.url("/wire.xml")})
-    pipeline = await make_pipeline(config, smtp_url=smtp_server.url)
+    pipeline = await wire.start(ROSNEFT)
     assert await pipeline.refresh_matcher() is True  # first read of the saved watchlists
     assert await pipeline.refresh_matcher() is False  # nothing changed: nothing rebuilt
     before = pipeline.matcher
@@ -58,15 +94,10 @@ async def test_imported_entities_are_matched_after_a_background_rebuild(
 
 
 async def test_a_poll_keeps_the_matcher_it_started_with(
-    tmp_path: Path,
-    feed_server: FeedServer,
-    smtp_server: SmtpTestServer,
+    wire: Wire,
     store: Store,
-    make_pipeline: Callable[..., Any],
 ) -> None:
-    feed_server.route("/wire.xml", body=rss(ROSNEFT), delay=0.5)
-    config = write_config(tmp_path, {"wire": feed_server.url("/wire.xml")})
-    pipeline = await make_pipeline(config, smtp_url=smtp_server.url)
+    pipeline = await wire.start(ROSNEFT, delay=0.5)
     await pipeline.refresh_matcher()
     poll = asyncio.create_task(pipeline.poll_due(force=True))
     await asyncio.sleep(0.1)  # the poll is waiting for the slow feed
@@ -80,19 +111,14 @@ async def test_a_poll_keeps_the_matcher_it_started_with(
 
 
 async def test_broken_edit_is_rejected_and_the_saved_version_keeps_working(
-    tmp_path: Path,
-    feed_server: FeedServer,
-    smtp_server: SmtpTestServer,
+    wire: Wire,
     store: Store,
-    make_pipeline: Callable[..., Any],
 ) -> None:
-    feed_server.route("/wire.xml", body=rss(HUGE))
-    config = write_config(tmp_path, {"wire": feed_server.url("/wire.xml")})
-    first = await make_pipeline(config, smtp_url=smtp_server.url)
+    first = await wire.start(HUGE)
     await first.refresh_matcher()
 
     # The same file, edited: the watchlist gains a query with a syntax error.
-    path = tmp_path / "feeds.toml"
+    path = wire.config_path
     text = path.read_text(encoding="utf-8").replace(
         'terms = ["Navalny", "sanctions against Russia"]',
         'terms = ["Navalny", "sanctions against Russia"]\nqueries = ["(Navalny"]',
@@ -102,7 +128,7 @@ async def test_broken_edit_is_rejected_and_the_saved_version_keeps_working(
     assert [str(p).split(": ", 1)[1] for p in edited.watchlist_problems] == [
         'line 13, watchlist "russia": query col 1: unbalanced parenthesis'
     ]
-    second = await make_pipeline(edited, smtp_url=smtp_server.url)
+    second = await wire.pipeline(edited)
     await second.refresh_matcher(force=True)
     saved = store.saved_watchlist("russia")
     assert saved is not None and saved.queries == ()  # the broken edit was not saved
@@ -139,17 +165,12 @@ class _Exploding:
 
 
 async def test_a_matching_failure_costs_one_item_not_the_feed(
-    tmp_path: Path,
-    feed_server: FeedServer,
-    smtp_server: SmtpTestServer,
+    wire: Wire,
     store: Store,
-    make_pipeline: Callable[..., Any],
     caplog: Any,
 ) -> None:
     navalny = item("wire-1", "Navalny news", "https://wire.example/n", "About Navalny.")
-    feed_server.route("/wire.xml", body=rss(ROSNEFT, navalny))
-    config = write_config(tmp_path, {"wire": feed_server.url("/wire.xml")})
-    pipeline = await make_pipeline(config, smtp_url=smtp_server.url)
+    pipeline = await wire.start(ROSNEFT, navalny)
     pipeline.matcher = _Exploding(pipeline.matcher)
     (result,) = await pipeline.poll_due(force=True)
     assert result.status == "fetched" and result.new_items == 2 and result.queued == 1
