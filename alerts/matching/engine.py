@@ -44,6 +44,7 @@ from alerts.matching.keys import (
     ABJAD,
     APOSTROPHES,
     CYRILLIC,
+    forget_compile_words,
     key_cache,
     prefix_variants,
     text_key,
@@ -358,9 +359,11 @@ def compile_watchlists(watchlists: Sequence[Watchlist], *, fuzzy: bool = True) -
                             state.add([seq[:1]], False, _target(_GAP, ei, fi * _VARIANTS + vi))
 
         regexes.append([(p, compile_regex(p)) for p in watchlist.regexes])
-    return CompiledMatcher(
+    matcher = CompiledMatcher(
         state, names, terms, queries, exclusions, entities, regexes, problems, scoped_fields, fuzzy
     )
+    forget_compile_words()
+    return matcher
 
 
 # -- matching -----------------------------------------------------------------------
@@ -412,8 +415,6 @@ class CompiledMatcher:
         self.watchlists = tuple(names)
         self.problems = tuple(problems)
         self._terms = terms
-        # The words of each term as written, for the possessive check on hits.
-        self._term_words = [[words(t.rstrip("*")) for t in ts] for ts in terms]
         self._queries = queries
         self._exclusions = exclusions
         self._entities = entities
@@ -482,7 +483,7 @@ class CompiledMatcher:
                     if (a, b, fi) in first_term:
                         continue
                     if last - first > 1 and _possessive_inside(
-                        fields[fi], first, last, self._term_words[a][b]
+                        fields[fi], first, last, self._terms[a][b]
                     ):
                         continue
                     first_term.add((a, b, fi))
@@ -772,15 +773,20 @@ def _is_possessive(word: str) -> bool:
     return len(word) > 2 and word[-1] in "sS" and word[-2] in APOSTROPHES
 
 
-def _possessive_inside(f: _Field, first: int, last: int, written: Sequence[str]) -> bool:
+def _possessive_inside(f: _Field, first: int, last: int, written: str | Sequence[str]) -> bool:
     """Whether a hit has a possessive its term does not: "Iran's air force" for Iran Air.
 
     "Democratic People's Republic of Korea" keeps its own possessive, so that one counts.
+    `written` is a term (split into words only when a possessive is found, which is rare)
+    or the words of a name form.
     """
+    term_words: Sequence[str] | None = None if isinstance(written, str) else written
     for k in range(first, last - 1):
         if _is_possessive(f.words[k]):
+            if term_words is None:
+                term_words = words(str(written).rstrip("*"))
             offset = k - first
-            if offset >= len(written) or not _is_possessive(written[offset]):
+            if offset >= len(term_words) or not _is_possessive(term_words[offset]):
                 return True
     return False
 

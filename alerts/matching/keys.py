@@ -46,6 +46,7 @@ __all__ = [
     "CYRILLIC",
     "abjad_skeleton",
     "cyrillic_stem",
+    "forget_compile_words",
     "key_cache",
     "plain_key",
     "romanise",
@@ -203,6 +204,15 @@ def _is_accent(ch: str) -> bool:
     # Combining marks on Latin, Greek and Cyrillic letters are accents ("é", "ё", "й");
     # elsewhere (Devanagari vowel signs...) they are letters and must stay.
     return "\u0300" <= ch <= "\u036f"
+
+
+def forget_compile_words() -> None:
+    """Drop the word caches a compile filled (hundreds of thousands of name parts).
+
+    Matching refills them with the words of news text, which is what is worth keeping.
+    """
+    _plain_cache.clear()
+    _stem_cache.clear()
 
 
 def plain_key(word: str) -> str:
