@@ -119,6 +119,31 @@ class Service:
         self._out.close()
 
 
+def service_env(
+    tmp_path: Path,
+    database: str,
+    feed_server: FeedServer,
+    smtp_server: SmtpTestServer,
+    webhook_receiver: WebhookReceiver,
+) -> dict[str, str]:
+    """Write the config for the two test feeds; the environment `alerts run` gets."""
+    config = tmp_path / "feeds.toml"
+    config.write_text(
+        CONFIG.format(wire=feed_server.url("/wire.xml"), courier=feed_server.url("/courier.xml")),
+        encoding="utf-8",
+    )
+    return {
+        **os.environ,
+        "ALERTS_CONFIG": str(config),
+        "ALERTS_DATABASE_URL": database,
+        "ALERTS_SMTP_URL": smtp_server.url,
+        "ALERTS_TICK_SECONDS": "0.5",
+        "ALERTS_SHUTDOWN_GRACE": "3",
+        "ALERTS_LOG_FORMAT": "json",
+        "E2E_WEBHOOK_URL": webhook_receiver.url("/hook"),
+    }
+
+
 def stories_of(links: list[str]) -> set[str]:
     return {key for key in (FIRST, SECOND) if any(key in link for link in links)}
 
@@ -141,21 +166,7 @@ def test_run_survives_sigkill_without_losing_or_repeating(
 ) -> None:
     feed_server.route("/wire.xml", body=rss(NAVALNY, RATES))
     feed_server.route("/courier.xml", body=rss(NAVALNY_SYNDICATED, title="Courier"))
-    config = tmp_path / "feeds.toml"
-    config.write_text(
-        CONFIG.format(wire=feed_server.url("/wire.xml"), courier=feed_server.url("/courier.xml")),
-        encoding="utf-8",
-    )
-    env = {
-        **os.environ,
-        "ALERTS_CONFIG": str(config),
-        "ALERTS_DATABASE_URL": database,
-        "ALERTS_SMTP_URL": smtp_server.url,
-        "ALERTS_TICK_SECONDS": "0.5",
-        "ALERTS_SHUTDOWN_GRACE": "3",
-        "ALERTS_LOG_FORMAT": "json",
-        "E2E_WEBHOOK_URL": webhook_receiver.url("/hook"),
-    }
+    env = service_env(tmp_path, database, feed_server, smtp_server, webhook_receiver)
     log = tmp_path / "service.log"
 
     # 1. First run: the syndicated story arrives once per recipient and once on the webhook.
@@ -249,20 +260,7 @@ def test_entities_imported_into_a_running_service_match_the_next_poll(
 ) -> None:
     feed_server.route("/wire.xml", body=rss(RATES))
     feed_server.route("/courier.xml", body=rss(title="Courier"))
-    config = tmp_path / "feeds.toml"
-    config.write_text(
-        CONFIG.format(wire=feed_server.url("/wire.xml"), courier=feed_server.url("/courier.xml")),
-        encoding="utf-8",
-    )
-    env = {
-        **os.environ,
-        "ALERTS_CONFIG": str(config),
-        "ALERTS_DATABASE_URL": database,
-        "ALERTS_SMTP_URL": smtp_server.url,
-        "ALERTS_TICK_SECONDS": "0.5",
-        "ALERTS_LOG_FORMAT": "json",
-        "E2E_WEBHOOK_URL": webhook_receiver.url("/hook"),
-    }
+    env = service_env(tmp_path, database, feed_server, smtp_server, webhook_receiver)
     log = tmp_path / "service.log"
     service = Service(env, tmp_path, log)
     engine = make_engine(database)
