@@ -4,7 +4,8 @@ AlertsError
 ├── ConfigError          feeds.toml or ALERTS_* settings are invalid (carries every problem)
 ├── SourceError          fetching or parsing one feed failed (carries the feed name)
 │   ├── FetchError       network, HTTP status, size cap, redirect loop, timeout
-│   └── ParseError       the body is not a feed we can read
+│   ├── ParseError       the body is not a feed we can read
+│   └── ExtractionError  an article page gave no usable text (the item keeps its feed text)
 ├── StoreError           the database refused or is unreachable
 └── DeliveryError        one channel could not take a digest (carries the channel name)
     └── PermanentDeliveryError   retrying cannot help (bad address, 4xx other than 429)
@@ -66,6 +67,10 @@ class FetchError(SourceError):
 
 class ParseError(SourceError):
     """The body was fetched but is not a readable feed."""
+
+
+class ExtractionError(SourceError):
+    """An item's article page could not be read into text; the item keeps its feed text."""
 
 
 class StoreError(AlertsError):

@@ -64,6 +64,8 @@ def configure(level: str = "INFO", fmt: str = "text") -> logging.Logger:
     handler.setFormatter(_JsonFormatter() if fmt == "json" else _TextFormatter())
     logger.addHandler(handler)
     logger.propagate = False
+    # trafilatura warns about every page part it discards; our own event says what failed.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
     return logger
 
 

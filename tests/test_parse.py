@@ -16,6 +16,7 @@ import pytest
 
 from alerts.domain import Item
 from alerts.errors import ParseError
+from alerts.matching.snippets import snippet
 from alerts.sources.parse import parse_feed
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
@@ -266,3 +267,62 @@ def test_full_text_in_the_feed_becomes_content() -> None:
     }
     (item,) = parse_feed("f", json.dumps(feed).encode(), url="https://example.org/feed.json")
     assert (item.summary, item.content) == ("Teaser.", "The whole story.")
+
+
+def test_summaries_keep_their_paragraphs_and_titles_stay_one_line() -> None:
+    (story,) = parse("news-navalny.xml")
+
+    assert story.summary.split("\n") == [
+        "Western governments on Thursday announced coordinated sanctions against Russia over "
+        "the poisoning and jailing of opposition leader Alexei Navalny.",
+        "Support independent journalism: become a member today.",
+        "The measures target officials of the prison service and the security services.",
+    ]
+    for name in GOOD:
+        for item in parse(name):
+            assert "\n" not in item.title
+            for text in (item.summary, item.content):
+                # "\n" between paragraphs, single spaces inside them, nothing else.
+                assert all(p and p == " ".join(p.split()) for p in text.split("\n") if text)
+
+
+def test_feed_full_text_keeps_its_paragraphs() -> None:
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0" '
+        b'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>'
+        b"<item><guid>1</guid><title>EU sanctions</title><description>Teaser.</description>"
+        b"<content:encoded><![CDATA[<p>Full text naming <b>Rosneft</b>.</p>\n\n<p>Second "
+        b"paragraph.</p><ul><li>Listed: Igor Sechin</li></ul>]]></content:encoded>"
+        b"</item></channel></rss>"
+    )
+    (item,) = parse_feed("f", rss, url="https://example.org/feed")
+    assert item.content == "Full text naming Rosneft.\nSecond paragraph.\nListed: Igor Sechin"
+
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "t",
+        "items": [
+            {
+                "id": "1",
+                "summary": "One teaser line\nwrapped.",
+                "content_text": "First paragraph,\nwrapped.\n\nSecond paragraph.",
+            }
+        ],
+    }
+    (item,) = parse_feed("f", json.dumps(feed).encode(), url="https://example.org/feed.json")
+    assert item.summary == "One teaser line wrapped."
+    assert item.content == "First paragraph, wrapped.\nSecond paragraph."
+
+
+def test_snippets_of_paragraph_text_are_one_line_with_the_right_highlight() -> None:
+    (story,) = parse("news-navalny.xml")
+    text = story.summary
+    start = text.index("Alexei Navalny")
+    end = start + len("Alexei Navalny")
+    assert "\n" in text[start - 60 : end + 60]  # the window crosses a paragraph break
+
+    shown, (a, b) = snippet(text, start, end)
+
+    assert "\n" not in shown
+    assert shown[a:b] == "Alexei Navalny"
+    assert "Navalny. Support independent" in shown

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.sources.text import collapse_whitespace, html_to_text, sanitize_html
+from alerts.sources.text import (
+    collapse_whitespace,
+    html_to_paragraphs,
+    html_to_text,
+    plain_paragraphs,
+    sanitize_html,
+)
 
 REL = 'rel="noopener noreferrer nofollow"'
 
@@ -113,3 +119,46 @@ def test_sanitize_resolves_relative_links_against_a_base() -> None:
 def test_sanitize_empty() -> None:
     assert sanitize_html("") == ""
     assert sanitize_html("   ") == ""
+
+
+@pytest.mark.parametrize(
+    ("markup", "paragraphs"),
+    [
+        ("<p>a</p><p>b</p>", "a\nb"),
+        ("a<br>b<br/>c", "a\nb\nc"),
+        ("<ul><li>Rotenberg</li><li>Putin</li></ul>", "Rotenberg\nPutin"),
+        ("<div><p>one</p>\n\n<p>two</p></div>", "one\ntwo"),  # no empty paragraphs
+        ("<td>x</td><td>y</td>", "x\ny"),
+        ("<b>Sber</b><i>bank</i> <em>PJSC</em>", "Sberbank PJSC"),  # inline stays in the line
+        ("<p>Asset\nfreeze\r\n and\ttravel ban</p>", "Asset freeze and travel ban"),
+        ("<p>Na\u00advalny\u200b</p>", "Navalny"),
+        ("<p>Socie\u0301te\u0301</p>", "Société"),
+        ("<p>a&#10;b&nbsp;c</p>", "a b c"),  # an encoded newline inside text is a space
+        ("<script>var x = 1;</script><p>kept</p><style>p{}</style>", "kept"),
+        ("<p>  </p><br><p></p>", ""),
+        ("Plain\n\ntext", "Plain text"),  # no markup: HTML rules, newlines are spaces
+        ("", ""),
+    ],
+)
+def test_html_to_paragraphs(markup: str, paragraphs: str) -> None:
+    assert html_to_paragraphs(markup) == paragraphs
+
+
+def test_paragraphs_have_no_other_line_breaks() -> None:
+    text = html_to_paragraphs("<p>a\u2028b\u2029c\x85d\x0be\x0cf</p><p>g</p>")
+
+    assert text == "a b c d e f\ng"
+    assert html_to_text("<p>a</p><p>b</p>") == "a b"  # titles stay one line
+
+
+@pytest.mark.parametrize(
+    ("text", "paragraphs"),
+    [
+        ("one line\nwrapped\n\nsecond", "one line wrapped\nsecond"),
+        ("a\r\n\r\nb\r\n \r\n\r\nc", "a\nb\nc"),
+        ("  \n\n  ", ""),
+        ("Na\u00advalny", "Navalny"),
+    ],
+)
+def test_plain_paragraphs(text: str, paragraphs: str) -> None:
+    assert plain_paragraphs(text) == paragraphs

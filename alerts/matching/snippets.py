@@ -17,6 +17,8 @@ def snippet(
 
     About `context` characters each side, cut at whitespace (a hard cut only when the
     window has none, e.g. CJK), "…" where text was cut, runs of whitespace collapsed.
+    Paragraph breaks ("\\n" in summaries and contents) are whitespace too, so a snippet is
+    always one line; the highlight is measured on the collapsed text, so it stays right.
     """
     left = max(0, start - context)
     if 0 < left < start and not text[left - 1].isspace() and not text[left].isspace():

@@ -4,6 +4,10 @@ Parsers take bytes and the response headers, never URLs, so encodings come out r
 HTTP charset, the XML prolog and byte-order marks are weighed by feedparser) and every
 parser is testable from a file. Slightly broken feeds are common: entries recovered from a
 "bozo" feed are kept; only a body with nothing readable in it is an error.
+
+Summaries and contents keep their paragraphs, one per line ("\\n" between paragraphs and
+nowhere else), so promo footers can be dropped a paragraph at a time
+(`alerts.sources.boilerplate`); titles are one line.
 """
 
 from __future__ import annotations
@@ -19,7 +23,13 @@ import feedparser
 
 from alerts.domain import Item
 from alerts.errors import ParseError
-from alerts.sources.text import collapse_whitespace, html_to_text, plain_text, sanitize_html
+from alerts.sources.text import (
+    collapse_whitespace,
+    html_to_paragraphs,
+    html_to_text,
+    plain_paragraphs,
+    sanitize_html,
+)
 
 JSON_FEED_VERSION_PREFIX = "https://jsonfeed.org/version/"
 _JSON_TYPES = frozenset({"application/feed+json", "application/json"})
@@ -100,8 +110,8 @@ def _entry_item(feed: str, entry: Mapping[str, Any], base: str) -> Item | None:
     content_html = str(entry["content"][0].get("value") or "") if entry.get("content") else ""
     if not summary_html.strip():
         summary_html, content_html = content_html, ""
-    summary = html_to_text(summary_html)
-    content = html_to_text(content_html) if content_html.strip() else ""
+    summary = html_to_paragraphs(summary_html)
+    content = html_to_paragraphs(content_html) if content_html.strip() else ""
     if content == summary:
         content = ""  # feedparser gives RSS descriptions as content too
     if not (title or link or summary):
@@ -163,9 +173,9 @@ def _json_item(
     link = _json_str(raw, "url") or _json_str(raw, "external_url")
     content_html = _json_str(raw, "content_html")
     plain = _json_str(raw, "summary") or _json_str(raw, "content_text")
-    summary = plain_text(plain) if plain else html_to_text(content_html)
+    summary = plain_paragraphs(plain) if plain else html_to_paragraphs(content_html)
     full = _json_str(raw, "content_text")
-    content = plain_text(full) if full else html_to_text(content_html)
+    content = plain_paragraphs(full) if full else html_to_paragraphs(content_html)
     if content == summary:
         content = ""
     summary_html = sanitize_html(content_html, base_url=base) if content_html else ""
