@@ -115,6 +115,20 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Largest feed body accepted, in bytes.",
     ),
     SettingSpec(
+        "ALERTS_MAX_ARTICLES_PER_POLL",
+        "max_articles_per_poll",
+        int,
+        50,
+        "Article pages fetched per poll of a feed with fetch_article (new items only).",
+    ),
+    SettingSpec(
+        "ALERTS_STORY_WINDOW_DAYS",
+        "story_window_days",
+        int,
+        14,
+        "Days an item can gather later reports of the same story (the clustering window).",
+    ),
+    SettingSpec(
         "ALERTS_FETCH_TIMEOUT",
         "fetch_timeout",
         float,
@@ -168,6 +182,8 @@ class Settings:
     max_concurrency: int = 10
     max_per_host: int = 2
     max_feed_bytes: int = 10 * 1024 * 1024
+    max_articles_per_poll: int = 50
+    story_window_days: int = 14
     fetch_timeout: float = 30.0
     max_delivery_attempts: int = 10
     shutdown_grace: float = 10.0
@@ -251,15 +267,20 @@ _INTERVAL_PART = re.compile(r"(\d+)\s*(d|h|m|s)", re.IGNORECASE)
 _TOP_LEVEL = {"settings", "feeds", "watchlists", "channels", "subscriptions"}
 _KEYS: dict[str, set[str]] = {
     "settings": {"timezone", "default_interval"},
-    "feeds": {"name", "url", "title", "interval", "enabled"},
+    "feeds": {"name", "url", "title", "interval", "enabled", "fetch_article", "official"},
     "watchlists": {"name", "terms", "queries", "regexes", "entities", "exclude", "description"},
     "channels": {"name", "type", "to", "from", "url", "url_env", "secret_env"},
     "subscriptions": {"name", "watchlists", "channel", "schedule"},
 }
 
 
-def parse_interval(text: str) -> timedelta:
-    """'30m', '2h', '1h30m', '90s', '1d' -> timedelta; ValueError with the accepted forms."""
+def parse_interval(
+    text: str, *, low: timedelta = MIN_INTERVAL, high: timedelta | None = MAX_INTERVAL
+) -> timedelta:
+    """'30m', '2h', '1h30m', '90s', '1d' -> timedelta; ValueError with the accepted forms.
+
+    The value must lie in [low, high] (no upper bound when `high` is None).
+    """
     compact = text.replace(" ", "")
     parts = _INTERVAL_PART.findall(compact)
     if not compact or "".join(n + u for n, u in parts).lower() != compact.lower():
@@ -267,9 +288,18 @@ def parse_interval(text: str) -> timedelta:
     units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
     seconds = sum(int(n) * units[u.lower()] for n, u in parts)
     value = timedelta(seconds=seconds)
-    if value < MIN_INTERVAL or value > MAX_INTERVAL:
-        raise ValueError(f"interval {text!r} must be between 10s and 7d")
+    if value < low or (high is not None and value > high):
+        bound = f"between {_human(low)} and {_human(high)}" if high else f"at least {_human(low)}"
+        raise ValueError(f"interval {text!r} must be {bound}")
     return value
+
+
+def _human(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 class _Lines:
@@ -524,14 +554,25 @@ def _feed(check: _Checker, i: int, raw: dict[str, Any], default: timedelta) -> F
             interval = parse_interval(str(raw["interval"]))
         except ValueError as exc:
             check.add("feeds", i, "interval", str(exc), label)
-    enabled = raw.get("enabled", True)
-    if not isinstance(enabled, bool):
-        check.add("feeds", i, "enabled", "must be true or false", label)
-        enabled = True
+    flags: dict[str, bool] = {}
+    for key, default_flag in (("enabled", True), ("fetch_article", False), ("official", False)):
+        flag = raw.get(key, default_flag)
+        if not isinstance(flag, bool):
+            check.add("feeds", i, key, "must be true or false", label)
+            flag = default_flag
+        flags[key] = flag
     title = _string(check, "feeds", i, raw, "title", label)
     if name is None or problem:
         return None
-    return Feed(name=name, url=url, interval=interval, title=title or name, enabled=enabled)
+    return Feed(
+        name=name,
+        url=url,
+        interval=interval,
+        title=title or name,
+        enabled=flags["enabled"],
+        fetch_article=flags["fetch_article"],
+        official=flags["official"],
+    )
 
 
 def url_problem(url: str) -> str | None:

@@ -57,6 +57,11 @@ class Feed:
     interval: timedelta
     title: str = ""
     enabled: bool = True
+    # Fetch each new item's article page and match its main text (issue 4).
+    fetch_article: bool = False
+    # The issuing authority's own channel (OFAC, EU Council, ...): listed first in a
+    # story and linked with press coverage of the same action.
+    official: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,12 @@ class FeedState:
     next_poll_at: datetime | None = None
     item_count: int = 0
     interval: timedelta = timedelta(minutes=30)
+    fetch_article: bool = False
+    official: bool = False
+    guids_unreliable: bool = False  # see alerts.dedup.identity.FeedHabits
+    links_unreliable: bool = False
+    boilerplate: frozenset[str] = frozenset()  # paragraph keys found to be page furniture
+    anomalies: tuple[str, ...] = ()  # what was odd about the feed's identifiers, newest last
     enabled: bool = True
 
 
@@ -92,18 +103,26 @@ class Item:
     published: datetime | None = None
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    canonical_url: str | None = None  # the article page's own canonical URL, when fetched
 
 
 @dataclass(frozen=True, slots=True)
 class Identity:
     """How an item is recognised again.
 
-    `key` is unique within its feed (guid, else canonical link, else content hash);
-    `story_key` is shared by the same story in any feed (canonical link, else content hash).
+    `key` is unique within its feed: the guid when the feed's guids are unique, else the
+    canonical link, else a content hash (see `alerts.dedup.identity`). The other forms are
+    kept so that an item is still recognised when its feed changes habits. `story_key` is
+    shared by every item of one story in any feed: the same canonical URL, a near-duplicate
+    text, or an official notice of the same action (see `alerts.dedup.stories`).
     """
 
     key: str
     story_key: str
+    guid_key: str | None = None
+    link_key: str | None = None
+    content_hash: str = ""
+    url_key: str | None = None  # the link without scheme: the same page in any feed
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,10 +223,28 @@ class Match:
     highlight: tuple[int, int] | None = None
 
 
+def term_key(watchlist: str, term: str) -> str:
+    """One matched watchlist entry, as alert queue rows record what they were sent for."""
+    return f"{watchlist}\x1f{term}"
+
+
 @dataclass(frozen=True, slots=True)
 class NewItem:
-    """An item ready to be stored: its identity and the matches found in it."""
+    """An item ready to be stored: its identity, matches and place in a story."""
 
+    item: Item
+    identity: Identity
+    matches: tuple[Match, ...] = ()
+    story_reason: str = ""  # why it joined its story ("" when it started one)
+    fingerprint: dict[str, Any] | None = None  # alerts.dedup.fingerprint record
+    extract_error: str | None = None  # the article page could not be read
+
+
+@dataclass(frozen=True, slots=True)
+class ItemUpdate:
+    """A stored item whose publisher changed its title or summary: a new revision."""
+
+    item_id: int
     item: Item
     identity: Identity
     matches: tuple[Match, ...] = ()
@@ -235,6 +272,27 @@ class Subscription:
     schedule: str = "immediate"
 
 
+class AlertKind(StrEnum):
+    """Why an alert was queued for a subscription."""
+
+    NEW = "new"  # the story's first alert for the subscription
+    MEMBER = "member"  # another source of a story the subscription already has
+    UPDATE = "update"  # the publisher edited an item and its matches changed
+
+
+@dataclass(frozen=True, slots=True)
+class StorySource:
+    """One item of a story, as listed under it ("also reported by")."""
+
+    item_id: int
+    feed: str
+    feed_title: str
+    title: str
+    link: str | None
+    published: datetime | None
+    official: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class PendingEntry:
     """A queued alert for one subscription, loaded from the store for digest building."""
@@ -250,11 +308,19 @@ class PendingEntry:
     fetched_at: datetime
     matches: tuple[Match, ...]
     also_in: tuple[str, ...] = ()  # titles of other feeds that carried the same story
+    story_key: str = ""
+    kind: AlertKind = AlertKind.NEW
+    revision: int = 1
+    sources: tuple[StorySource, ...] = ()  # every item of the story, official first
+    # The story reached this subscription before (an earlier digest took its "new" alert).
+    story_sent: bool = False
+    # "watchlist\x1fterm" of everything this subscription was already sent for the story.
+    sent_terms: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class DigestEntry:
-    """One story in a digest."""
+    """One story in a digest: new, or an update line for a story sent before."""
 
     item_id: int
     title: str
@@ -264,6 +330,11 @@ class DigestEntry:
     published: datetime | None
     matches: tuple[Match, ...]
     also_in: tuple[str, ...] = ()
+    story_key: str = ""
+    sources: tuple[StorySource, ...] = ()  # official first, then by time; the entry's own too
+    update: bool = False  # the subscription had this story before: an update line
+    edited: bool = False  # a publisher edited an item and its matches changed
+    new_terms: tuple[str, ...] = ()  # matched entries not sent for this story before
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,24 +19,43 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Literal, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from alerts.config import Config, Settings
-from alerts.dedup import unique_items
+from alerts.dedup.fingerprint import fingerprint, fingerprint_from_record, fingerprint_to_record
+from alerts.dedup.identity import FeedHabits, Verdict, lookup_keys, resolve
+from alerts.dedup.stories import StoryIndex
+from alerts.dedup.urls import url_story_key
 from alerts.delivery.base import Channel
-from alerts.delivery.digest import build_digest, digest_from_payload, digest_to_payload
+from alerts.delivery.digest import (
+    build_digest,
+    digest_from_payload,
+    digest_to_payload,
+    is_news,
+)
 from alerts.delivery.retry import next_attempt
 from alerts.delivery.schedule import Schedule, parse_schedule
-from alerts.domain import Digest, FeedState, Item, Match, NewItem, PendingDelivery
+from alerts.domain import (
+    Digest,
+    FeedState,
+    Identity,
+    Item,
+    ItemUpdate,
+    Match,
+    NewItem,
+    PendingDelivery,
+)
 from alerts.errors import DeliveryError, PermanentDeliveryError, SourceError, StoreError
 from alerts.logs import event, get_logger
 from alerts.matching import Matcher, compile_watchlists
+from alerts.sources.article import extract_article
 from alerts.sources.backoff import next_poll_after_error, next_poll_after_success
+from alerts.sources.boilerplate import clean_items, clean_text
 from alerts.sources.fetch import Fetcher
 from alerts.sources.parse import parse_feed
 from alerts.store.repository import Store
@@ -59,6 +78,8 @@ class PollResult:
     status: Literal["fetched", "not_modified", "error"]
     new_items: int = 0
     queued: int = 0
+    updated: int = 0  # stored items the publisher edited (new revisions)
+    joined: int = 0  # later sources of stories subscriptions already have (update lines)
     error: str | None = None
     seconds: float = 0.0
 
@@ -83,6 +104,156 @@ class PlannedDigest:
     channel: str
     digest: Digest
     delivery_id: int | None
+
+
+class StoryTracker:
+    """Puts each new item into a story, across feeds, polls and restarts.
+
+    An item joins the story of a stored item with the same page URL (its link, or the
+    canonical URL its page names), else the story the near-duplicate index places it in
+    (`alerts.dedup.stories`), else starts a story keyed by its own URL (or content hash).
+    The index holds the last `window` of fingerprinted items; it is rebuilt from the store
+    on start and caught up with items other processes stored before each placement.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        db: Callable[..., Awaitable[Any]],
+        *,
+        window: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self._db = db
+        self.window = window
+        self.clock = clock
+        self.index = StoryIndex(window=window)
+        self.lock = asyncio.Lock()
+        self._cursor = 0  # every stored item up to this id is in the index (or too old)
+        self._added: set[int] = set()  # ids above the cursor that are in the index already
+
+    async def load(self) -> int:
+        """Add the fingerprinted items stored since the last load; how many were added."""
+        since = self.clock() - self.window
+        points = await self._db(self.store.story_points, since=since, after_id=self._cursor)
+        added = 0
+        for point in points:
+            if point.item_id not in self._added:
+                try:
+                    fp = fingerprint_from_record(point.fingerprint)
+                except ValueError as exc:  # written by another version: skip, don't crash
+                    event(log, "fingerprint_unreadable", item=point.item_id, error=str(exc))
+                    continue
+                self.index.add(
+                    point.item_id,
+                    point.story_key,
+                    fp,
+                    at=point.fetched_at,
+                    official=point.official,
+                )
+                added += 1
+            self._cursor = max(self._cursor, point.item_id)
+        self._added = {i for i in self._added if i > self._cursor}
+        return added
+
+    async def fingerprint(self, new: Sequence[NewItem]) -> list[NewItem]:
+        """`new` with fingerprints (computed on a worker thread)."""
+
+        def compute() -> list[NewItem]:
+            return [
+                replace(
+                    n,
+                    fingerprint=fingerprint_to_record(
+                        fingerprint(n.item.title, n.item.content or n.item.summary)
+                    ),
+                )
+                for n in new
+            ]
+
+        return await asyncio.to_thread(compute) if new else []
+
+    async def assign(
+        self, new: Sequence[NewItem], *, official: bool, now: datetime
+    ) -> list[NewItem]:
+        """`new` with their story keys and reasons. Call with `lock` held."""
+        if not new:
+            return []
+        await self.load()
+        urls = {k for n in new for k in _page_keys(n.item, n.identity) if k}
+        by_url = await self._db(self.store.stories_by_url, urls)
+        batch = StoryIndex(window=self.window)  # this poll's items find each other too
+        placed: list[NewItem] = []
+        for position, n in enumerate(new):
+            story, reason = None, ""
+            for key in _page_keys(n.item, n.identity):
+                if key in by_url:
+                    story, reason = by_url[key], "same page URL as an earlier item"
+                    break
+            fp = fingerprint_from_record(n.fingerprint) if n.fingerprint else None
+            if story is None and fp is not None:
+                placement = self.index.place(fp, at=now, official=official) or batch.place(
+                    fp, at=now, official=official
+                )
+                if placement is not None:
+                    story, reason = placement.story_id, placement.reason
+            story = story or n.identity.story_key
+            if fp is not None:
+                batch.add(-1 - position, story, fp, at=now, official=official)
+            for key in _page_keys(n.item, n.identity):
+                by_url.setdefault(key, story)
+            placed.append(
+                replace(n, identity=replace(n.identity, story_key=story), story_reason=reason)
+            )
+        return placed
+
+    def remember(
+        self,
+        new: Sequence[NewItem],
+        item_ids: Mapping[str, int],
+        *,
+        official: bool,
+        now: datetime,
+    ) -> None:
+        """Add the stored items of a poll to the index. Call with `lock` held."""
+        for n in new:
+            item_id = item_ids.get(n.identity.key)
+            if item_id is None or n.fingerprint is None:
+                continue
+            fp = fingerprint_from_record(n.fingerprint)
+            self.index.add(item_id, n.identity.story_key, fp, at=now, official=official)
+            if item_id > self._cursor:
+                self._added.add(item_id)
+
+
+def _without_furniture(
+    items: Sequence[Item], state: FeedState
+) -> tuple[list[Item], frozenset[str]]:
+    """The items' text without page furniture, and the feed's furniture keys.
+
+    News feeds learn: a paragraph recurring across different stories of the feed is the
+    site's promo box or footer. Official feeds do not: their recurring paragraphs are legal
+    text ("all property and interests in property ... are blocked", "E.O. 13662") that a
+    watchlist may well be looking for; cue phrases still remove their page furniture.
+    """
+    if not state.official:
+        return clean_items(items, state.boilerplate)
+    return [
+        replace(
+            item,
+            summary=clean_text(item.summary, boilerplate=state.boilerplate),
+            content=clean_text(item.content, boilerplate=state.boilerplate),
+        )
+        for item in items
+    ], state.boilerplate
+
+
+def _page_keys(item: Item, identity: Identity) -> list[str]:
+    """The item's page URL keys: its link's, and its page's canonical URL's."""
+    keys = [identity.url_key] if identity.url_key else []
+    if item.canonical_url:
+        keys.append(f"url:{url_story_key(item.canonical_url)}")
+    return keys
 
 
 class Pipeline:
@@ -114,6 +285,9 @@ class Pipeline:
         self.stopping = asyncio.Event()
         self._closed = False
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts-db")
+        self.stories = StoryTracker(
+            store, self.db, window=timedelta(days=settings.story_window_days), clock=clock
+        )
         self._schedules: dict[str, Schedule] = {
             s.name: parse_schedule(s.schedule, config.timezone) for s in config.subscriptions
         }
@@ -230,34 +404,70 @@ class Pipeline:
                 return outcome
             assert result.body is not None
             items = parse_feed(state.name, result.body, url=result.url, headers=result.headers)
-            identified = unique_items(items)
-            known = await self.db(
-                self.store.known_keys, state.name, [identity.key for _, identity in identified]
-            )
-            fresh = [(item, identity) for item, identity in identified if identity.key not in known]
+            # Identity from the text as published: what counts as furniture is learned as
+            # polls go by, and must not make an item look edited (or new) when it does.
+            known, dead = await self.db(self.store.identity_lookup, state.name, lookup_keys(items))
+            habits = FeedHabits(state.guids_unreliable, state.links_unreliable)
+            resolution = resolve(items, known, habits=habits, tombstones=dead)
+            for problem in resolution.anomalies:
+                event(log, "feed_anomaly", level=logging.WARNING, feed=state.name, problem=problem)
+            cleaned, boilerplate = _without_furniture(items, state)
+            clean = {id(raw): item for raw, item in zip(items, cleaned, strict=True)}
+            fresh = [(clean[id(r.item)], r.identity) for r in resolution.of(Verdict.NEW)]
+            edits = [
+                replace(r, item=clean[id(r.item)])
+                for r in resolution.of(Verdict.UPDATE)
+                if r.known is not None
+            ]
+            errors: list[str | None] = [None] * len(fresh)
+            if state.fetch_article and fresh:
+                fresh, errors, boilerplate = await self._with_articles(
+                    state.name, fresh, boilerplate, official=state.official
+                )
             # Matching is CPU work (up to MAX_FIELD_CHARS per field): off the event loop.
+            to_match = [item for item, _ in fresh] + [r.item for r in edits]
             found = await asyncio.to_thread(
-                lambda: [self._match_one(matcher, state.name, item) for item, _ in fresh]
+                lambda: [self._match_one(matcher, state.name, item) for item in to_match]
             )
             new = [
-                NewItem(item, identity, matches)
-                for (item, identity), matches in zip(fresh, found, strict=True)
+                NewItem(item, identity, matches, extract_error=error)
+                for (item, identity), matches, error in zip(
+                    fresh, found[: len(fresh)], errors, strict=True
+                )
             ]
-            stored = await self.db(
-                self.store.record_poll,
-                state.name,
-                now=now,
-                next_poll_at=next_poll_after_success(now, interval),
-                url=result.permanent_url or state.url,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                items=new,
-            )
+            updates = [
+                ItemUpdate(r.known.item_id, r.item, r.identity, matches)
+                for r, matches in zip(edits, found[len(fresh) :], strict=True)
+                if r.known is not None
+            ]
+            new = await self.stories.fingerprint(new)
+            # One poll at a time from placing its items in stories to storing them, so a
+            # story syndicated in two feeds polled together still becomes one story.
+            async with self.stories.lock:
+                new = await self.stories.assign(new, official=state.official, now=now)
+                stored = await self.db(
+                    self.store.record_poll,
+                    state.name,
+                    now=now,
+                    next_poll_at=next_poll_after_success(now, interval),
+                    url=result.permanent_url or state.url,
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    items=new,
+                    updates=updates,
+                    guids_unreliable=resolution.habits.guids_unreliable,
+                    links_unreliable=resolution.habits.links_unreliable,
+                    anomalies=resolution.anomalies,
+                    boilerplate=sorted(boilerplate - state.boilerplate),
+                )
+                self.stories.remember(new, stored.item_ids, official=state.official, now=now)
             outcome = PollResult(
                 state.name,
                 "fetched",
                 new_items=stored.new_items,
                 queued=stored.queued,
+                updated=stored.updated,
+                joined=stored.members,
                 seconds=time.monotonic() - started,
             )
         except SourceError as exc:
@@ -275,6 +485,75 @@ class Pipeline:
             outcome = await self._poll_failed(state, interval, message, None, started)
         self._log_poll(outcome)
         return outcome
+
+    async def _with_articles(
+        self,
+        feed: str,
+        fresh: list[tuple[Item, Identity]],
+        boilerplate: frozenset[str],
+        *,
+        official: bool,
+    ) -> tuple[list[tuple[Item, Identity]], list[str | None], frozenset[str]]:
+        """Fetch each new item's page and use its main text as the item's content.
+
+        Only new items, at most `max_articles_per_poll` of them, through the shared fetcher
+        (its overall and per-host limits and size cap apply). A page that fails keeps the
+        item with its feed text and the error recorded on it. Paragraphs that recur across
+        the pages of this poll are learned as the site's furniture, like feed text (not
+        for official feeds, see `_without_furniture`).
+        """
+        limit = self.settings.max_articles_per_poll
+
+        async def one(index: int, item: Item) -> tuple[Item, str | None]:
+            if not item.link:
+                return item, "no link to fetch the article from"
+            if index >= limit:
+                return item, f"article not fetched: over {limit} new items in one poll"
+            try:
+                page = await self.fetcher.fetch(feed, item.link)
+                if page.body is None:
+                    return item, "article page answered 304 Not Modified to a first request"
+                article = await asyncio.to_thread(
+                    extract_article,
+                    page.body,
+                    url=page.url,
+                    content_type=page.headers.get("content-type", ""),
+                    feed_text=item.content or item.summary,
+                    feed=feed,
+                )
+            except SourceError as exc:
+                event(
+                    log,
+                    "article_failed",
+                    level=logging.WARNING,
+                    feed=feed,
+                    link=item.link,
+                    error=exc.message,
+                )
+                return item, exc.message
+            return (
+                replace(
+                    item,
+                    content=article.text,
+                    canonical_url=article.canonical_url,
+                    published=item.published or article.published,
+                ),
+                None,
+            )
+
+        done = await asyncio.gather(*(one(i, item) for i, (item, _) in enumerate(fresh)))
+        if official:
+            cleaned = [
+                replace(item, content=clean_text(item.content, boilerplate=boilerplate))
+                for item, _ in done
+            ]
+        else:
+            cleaned, boilerplate = clean_items([item for item, _ in done], boilerplate)
+        return (
+            [(item, identity) for item, (_, identity) in zip(cleaned, fresh, strict=True)],
+            [error for _, error in done],
+            boilerplate,
+        )
 
     @staticmethod
     def _match_one(matcher: Matcher, feed: str, item: Item) -> tuple[Match, ...]:
@@ -326,7 +605,9 @@ class Pipeline:
             feed=r.feed,
             status=r.status,
             new=r.new_items,
+            updated=r.updated,
             queued=r.queued,
+            joined=r.joined,
             ms=round(r.seconds * 1000),
             error=r.error,
         )
@@ -370,6 +651,11 @@ class Pipeline:
             digest = build_digest(
                 sub, entries, idempotency_key=key, now=now, timezone=schedule.zone
             )
+            if not is_news(digest):
+                # Only "also reported by" lines: they wait for a digest that has news.
+                if not dry_run and not schedule.immediate:
+                    await self.db(self.store.set_next_digest, sub.name, next_at)
+                continue
             delivery_id = None
             if not dry_run:
                 try:

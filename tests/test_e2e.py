@@ -301,3 +301,126 @@ def test_entities_imported_into_a_running_service_match_the_next_poll(
     finally:
         service.kill_if_running()
         engine.dispose()
+
+
+PAGES = Path(__file__).parent / "data" / "pages"
+STORY_CONFIG = """
+[[feeds]]
+name = "{name}"
+title = "{title}"
+url = "{url}"
+interval = "10s"
+fetch_article = true
+official = {official}
+"""
+STORY_SUBSCRIPTION = """
+[[watchlists]]
+name = "russia"
+terms = ["Navalny", "sanctions against Russia", "Навальный", "Sovcomflot"]
+
+[[channels]]
+name = "mail"
+type = "email"
+to = ["a@example.org"]
+
+[[subscriptions]]
+name = "mail-sub"
+watchlists = ["russia"]
+channel = "mail"
+schedule = "immediate"
+"""
+# feed: (title, page fixture, headline, official)
+STORY_FEEDS = {
+    "courier": (
+        "The Daily Courier",
+        "courier-navalny.html",
+        "U.S. hits Russia over Navalny",
+        False,
+    ),
+    "ledger": ("Daily Ledger", "ledger-navalny.html", "Biden sanctions Russia officials", False),
+    "meridian": ("Meridian Review", "meridian-navalny.html", "Sanctions over Navalny", False),
+    "ofac": ("OFAC Recent Actions", "ofac-recent-action.html", "Russia-related Designations", True),
+}
+PROMO = (
+    "<![CDATA[<p>{teaser}</p><p>Support independent free thinkers: sanctions against Russia "
+    "and Navalny coverage needs you. Remind me next month. Privacy Policy</p>]]>"
+)
+
+
+def serve_story(feed_server: FeedServer, name: str, headline: str) -> None:
+    _, page, _, _ = STORY_FEEDS[name]
+    feed_server.route(
+        f"/{name}/story.html",
+        body=(PAGES / page).read_bytes(),
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )
+    teaser = PROMO.format(teaser=f"{headline}: the full story on our site.")
+    entry = item(f"{name}-1", headline, feed_server.url(f"/{name}/story.html"), teaser)
+    feed_server.route(f"/{name}.xml", body=rss(entry, title=name))
+
+
+def test_one_story_through_several_feeds_and_pages_is_one_alert(
+    tmp_path: Path,
+    database: str,
+    feed_server: FeedServer,
+    smtp_server: SmtpTestServer,
+) -> None:
+    """The CLI processes against real servers: poll, send, edit, poll, send."""
+    parts = [
+        STORY_CONFIG.format(
+            name=name,
+            title=title,
+            url=feed_server.url(f"/{name}.xml"),
+            official="true" if official else "false",
+        )
+        for name, (title, _, _, official) in STORY_FEEDS.items()
+    ]
+    config = tmp_path / "feeds.toml"
+    config.write_text("".join(parts) + STORY_SUBSCRIPTION, encoding="utf-8")
+    env = {
+        **os.environ,
+        "ALERTS_CONFIG": str(config),
+        "ALERTS_DATABASE_URL": database,
+        "ALERTS_SMTP_URL": smtp_server.url,
+    }
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "alerts.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    for name, (_, _, headline, _) in STORY_FEEDS.items():
+        serve_story(feed_server, name, headline)
+    cli("db", "upgrade")
+    polled = cli("poll", "--once")
+    assert "4 new items, 1 alerts queued" in polled, polled + cli("items", "list")
+    cli("digest", "--once")
+    [first] = smtp_server.wait_for(1)
+    text = first.message.get_body(preferencelist=("plain",)).get_content()
+    assert "1 new story" in first.message["Subject"]
+    sources = text.split("Sources (4)", 1)[1]
+    positions = [sources.index(title) for title, *_ in STORY_FEEDS.values()]
+    assert positions[-1] == min(positions)  # the official notice first
+    assert "Privacy Policy" not in text and "independent free thinkers" not in text
+
+    # The courier edits its headline (same matches): a revision, not an alert.
+    serve_story(feed_server, "courier", "U.S. hits Russia over Navalny poisoning")
+    assert "0 alerts queued" in cli("poll", "--once")
+    cli("digest", "--once")
+    time.sleep(0.5)
+    assert len(smtp_server.messages) == 1
+    # An edit naming a watched company: an update line flagged with it.
+    serve_story(feed_server, "courier", "U.S. hits Russia over Navalny; Sovcomflot named")
+    assert "1 alerts queued" in cli("poll", "--once")
+    cli("digest", "--once")
+    update = smtp_server.wait_for(2)[1].message
+    body = update.get_body(preferencelist=("plain",)).get_content()
+    assert "1 update" in update["Subject"] and "Sovcomflot" in body and "Update:" in body
+    items = cli("items", "list")
+    assert "extracted" in items and "error" not in items

@@ -20,7 +20,7 @@ from alerts.delivery.email import (
 from alerts.domain import ChannelConfig, ChannelKind
 from alerts.errors import DeliveryError, PermanentDeliveryError
 from tests.support.smtp_server import SmtpTestServer
-from tests.test_digest import sample_digest
+from tests.test_digest import sample_digest, story_digest
 
 SENDER = "Sanctions Alerts <alerts@example.org>"
 TO = ("ana@example.com", "Bo <bo@example.net>")
@@ -94,6 +94,19 @@ def test_build_message_headers_and_parts() -> None:
     )
     assert msg["Message-ID"] != other["Message-ID"]
     assert msg["Message-ID"].endswith("@example.org>")
+
+
+def test_story_digest_message_counts_updates_and_lists_sources() -> None:
+    msg = build_message(story_digest(14), sender=SENDER, to="ana@example.com", domain="x.org")
+    assert msg["Subject"] == "Sanctions alerts: 3 new stories, 2 updates (russia, iran)"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    for part in (text, html):
+        assert "3 new stories and 2 updates for" in part
+        assert "Sources (15)" in part and "and 5 more" in part
+        assert "Update:" in part and "New: Sovcomflot" in part
+    assert "[official] OFAC Recent Actions" in text
+    assert ">official</span>" in html
 
 
 # -- SMTP ------------------------------------------------------------------------------

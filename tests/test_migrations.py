@@ -12,11 +12,12 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy import Connection, Engine, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 import alerts
 from alerts.domain import (
+    AlertKind,
     ChannelConfig,
     ChannelKind,
     Entity,
@@ -62,7 +63,7 @@ def schema_diff(engine: Engine) -> list[object]:
 
 
 def test_head_revision() -> None:
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 def test_upgrade_empty_database_twice(database_url: str) -> None:
@@ -93,14 +94,46 @@ def test_schema_enforces_invariants(engine: Engine) -> None:
         for table in ("items", "alert_queue", "deliveries")
     }
     assert ("feed_id", "key") in unique["items"]
-    assert ("subscription_id", "story_key") in unique["alert_queue"]
+    assert ("subscription_id", "item_id", "revision") in unique["alert_queue"]
     assert ("idempotency_key",) in unique["deliveries"]
+    # A story is "new" for a subscription once: a partial unique index, which autogenerate
+    # compares by name and columns only, so its WHERE clause is tried here.
+    store = Store(engine)
+    store.sync_config(FEEDS, WATCHLISTS, CHANNELS, SUBSCRIPTIONS, T0)
+    items = [
+        NewItem(Item(feed="ofac", guid=k, link=None, title=k, summary=k), Identity(k, "s"))
+        for k in "abcd"
+    ]
+    store.record_poll(
+        "ofac", now=T0, next_poll_at=T0, url="u", etag=None, last_modified=None, items=items
+    )
+    rows = [(1, 1, 1, "new"), (1, 2, 1, "member"), (1, 3, 1, "member"), (1, 3, 2, "update")]
+    with engine.begin() as connection:
+        _queue_rows(connection, rows)
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        _queue_rows(connection, [(1, 4, 1, "new")])
     # compare_metadata does not look at CHECK constraints: try one.
     with pytest.raises(IntegrityError, match="ck_deliveries_status"), engine.begin() as connection:
         connection.execute(
             text(
                 "INSERT INTO deliveries (digest_id, channel, idempotency_key, status, attempts,"
                 " created_at) VALUES (1, 'c', 'k', 'bogus', 0, CURRENT_TIMESTAMP)"
+            )
+        )
+
+
+def _queue_rows(connection: Connection, rows: list[tuple[int, int, int, str]]) -> None:
+    """alert_queue rows (subscription, item, revision, kind) of story "s"."""
+    for sub, item, revision, kind in rows:
+        connection.execute(
+            insert(AlertQueueRow).values(
+                subscription_id=sub,
+                item_id=item,
+                story_key="s",
+                queued_at=T0,
+                kind=kind,
+                revision=revision,
+                terms=[],
             )
         )
 
@@ -158,6 +191,9 @@ CHANNELS = [ChannelConfig(name="hook", kind=ChannelKind.WEBHOOK, url="https://ho
 SUBSCRIPTIONS = [Subscription(name="ops", watchlists=("russia",), channel="hook")]
 
 
+NEW_IN_0003 = {"item_revisions", "tombstones"}
+
+
 def write_0001_data(engine: Engine) -> None:
     """Rows as the 0001 code wrote them: only 0001 columns (Core inserts name no others)."""
     with engine.begin() as connection:
@@ -198,7 +234,7 @@ def write_0001_data(engine: Engine) -> None:
                 id=1,
                 feed_id=1,
                 key="a",
-                story_key="a",
+                story_key="url:news.example/a",
                 guid="a",
                 link="https://news.example/a",
                 title="Russia sanctions",
@@ -221,7 +257,9 @@ def write_0001_data(engine: Engine) -> None:
             )
         )
         connection.execute(
-            insert(AlertQueueRow).values(subscription_id=1, item_id=1, story_key="a", queued_at=T0)
+            insert(AlertQueueRow).values(
+                subscription_id=1, item_id=1, story_key="url:news.example/a", queued_at=T0
+            )
         )
 
 
@@ -231,7 +269,7 @@ def test_0002_upgrades_0001_data(database_url: str) -> None:
         upgrade(engine, "0001")
         write_0001_data(engine)
         upgrade(engine)
-        assert current_revision(engine) == "0002" and schema_diff(engine) == []
+        assert current_revision(engine) == head_revision() and schema_diff(engine) == []
 
         store = Store(engine)
         assert store.load_watchlists() == WATCHLISTS  # "iran" was disabled: not in config
@@ -246,6 +284,11 @@ def test_0002_upgrades_0001_data(database_url: str) -> None:
         assert item.matches[0].kind is MatchKind.TERM and item.matches[0].score == 1.0
         [entry] = store.pending_entries("ops")
         assert entry.matches == (old_match,)
+        # 0003: the old URL story key is the item's url key; queued alerts are "new" ones.
+        assert entry.kind is AlertKind.NEW and entry.revision == 1
+        assert store.stories_by_url(["url:news.example/a"]) == {
+            "url:news.example/a": "url:news.example/a"
+        }
         assert [i.key for i in store.items_since(T0)] == ["a"]
         with engine.connect() as connection:
             rows = connection.execute(
@@ -289,7 +332,7 @@ def test_0002_downgrades_with_data(engine: Engine) -> None:
         last_modified=None,
         items=[NewItem(item=item, identity=Identity(key="a", story_key="a"), matches=(match,))],
     )
-    counts = store.counts()
+    counts = {k: v for k, v in store.counts().items() if k not in NEW_IN_0003}
 
     config = alembic_config()
     with engine.begin() as connection:

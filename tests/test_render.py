@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,6 +12,8 @@ from jinja2 import UndefinedError
 
 from alerts.delivery.digest import build_digest
 from alerts.delivery.render import (
+    MAX_SOURCES,
+    counts_phrase,
     format_time,
     highlight_html,
     highlight_segments,
@@ -19,8 +22,17 @@ from alerts.delivery.render import (
     render_text,
     safe_link,
 )
-from alerts.domain import Match, Subscription
-from tests.test_digest import NOW, entry, match, sample_digest
+from alerts.domain import AlertKind, Digest, DigestSection, Match, StorySource, Subscription
+from tests.test_digest import (
+    NOW,
+    as_entry,
+    entry,
+    match,
+    outlets,
+    sample_digest,
+    source,
+    story_digest,
+)
 
 
 def test_text_groups_by_watchlist_with_story_details() -> None:
@@ -167,3 +179,187 @@ def test_digest_shows_how_an_entity_matched() -> None:
         in text
     )
     assert "fuzzy 0.92" in render_html(digest)
+
+
+# -- stories ---------------------------------------------------------------------------
+
+
+def russia_block(text: str) -> str:
+    return text.split("## russia", 1)[1].split("## iran", 1)[0]
+
+
+def test_text_lists_a_story_s_sources_official_first_capped() -> None:
+    text = render_text(story_digest(14))
+    assert '3 new stories and 2 updates for "compliance-team"' in text
+    assert "## russia (2 new, 2 updates)" in text and "## iran (1)" in text
+    story = text.split("* Treasury designates Rosneft network\n", 1)[1].split("\n* ", 1)[0]
+    assert story.startswith("  Global Wire | 29 Nov 2026 05:15 GMT\n")  # no "also in": listed
+    assert story.count("Rosneft (title)") == 1
+    lines = story.split("  Sources (15):\n", 1)[1].splitlines()
+    assert lines[0] == (
+        "  - [official] OFAC Recent Actions | 29 Nov 2026 04:15 GMT: Russia-related Designations"
+    )
+    assert lines[1] == "    https://ofac.example/news/10"
+    # The headline's own copy: no link again; copies under the same headline: no title.
+    assert lines[2:4] == [
+        "  - Global Wire | 29 Nov 2026 05:15 GMT",
+        "  - Outlet 1 | 29 Nov 2026 05:20 GMT: Treasury designates Rosneft network, outlet 1 says",
+    ]
+    assert lines[5:7] == [
+        "  - Outlet 2 | 29 Nov 2026 05:25 GMT",
+        "    https://outlet2.example/news/13",
+    ]
+    assert sum(1 for line in lines if line.startswith("  - ")) == MAX_SOURCES
+    assert lines[-1] == "  ... and 5 more"
+    assert text.count("[official]") == 1
+
+
+def test_source_times_are_in_the_subscriber_zone() -> None:
+    text = render_text(replace(story_digest(3), timezone="Asia/Tokyo"))
+    assert "[official] OFAC Recent Actions | 29 Nov 2026 13:15 JST" in text
+    assert "Sources (4):" in text and "more" not in text.split("Sources (4):")[1].split("*")[0]
+
+
+def test_a_story_of_one_item_shows_no_source_list() -> None:
+    text = render_text(story_digest())
+    single = text.split("* Rosneft shares fall\n", 1)[1].split("\n* ", 1)[0]
+    assert "Sources" not in single
+    assert "Sources" not in render_text(sample_digest())
+    html = render_html(sample_digest())
+    assert "Sources (" not in html and "also in: eu-council" in html
+
+
+def test_text_update_lines_follow_the_new_stories_with_their_flags() -> None:
+    russia = russia_block(render_text(story_digest()))
+    stories = [line for line in russia.splitlines() if line.startswith("* ")]
+    assert stories == [
+        "* Rosneft shares fall",
+        "* Treasury designates Rosneft network",
+        "* Update: Rosneft traders named (corrected) [updated]",
+        "* Update: EU follows US on Sovcomflot tankers - also reported by Council of the EU",
+    ]
+    grown = russia.split("* Update: EU follows", 1)[1]
+    assert "\n  >> New: Sovcomflot\n" in grown
+    # Only the snippet of the new entry: the story was sent for Rosneft already.
+    assert "Sovcomflot (summary): The Council adds **Sovcomflot** and 12 tankers" in grown
+    assert "Rosneft (" not in grown
+    edited = russia.split("* Update: Rosneft traders", 1)[1].split("* Update: EU", 1)[0]
+    assert "New:" not in edited and "Rosneft (" not in edited
+
+
+def test_html_lists_sources_with_official_badge_and_more() -> None:
+    html = render_html(story_digest(14))
+    assert "3 new stories and 2 updates for &ldquo;compliance-team&rdquo;" in html
+    assert "(2 new, 2 updates)" in html
+    sources = html.split("Sources (15)</div>", 1)[1].split("</ul>", 1)[0]
+    assert sources.count("<li") == MAX_SOURCES
+    badge = sources.index(">official</span>")
+    assert badge < sources.index("OFAC Recent Actions") < sources.index("Outlet 1")
+    assert html.count(">official</span>") == 1
+    assert '<a href="https://ofac.example/news/10" style="color:#0b57d0;">Russia-related' in html
+    assert '<a href="https://outlet2.example/news/13" style="color:#0b57d0;">Outlet 2</a>' in html
+    assert "29 Nov 2026 04:15 GMT" in sources
+    assert ">and 5 more</div>" in html
+    assert "also in:" not in html
+
+
+def test_html_update_lines_are_lighter_and_flagged() -> None:
+    html = render_html(story_digest())
+    russia = html.split(">russia <", 1)[1].split(">iran <", 1)[0]
+    assert russia.index("Rosneft network</a>") < russia.index("Update:")
+    edited, grown = russia.split("Update:</span>")[1:]
+    # An outlet's edit of its own item names no new source.
+    assert "Rosneft traders named (corrected)</a>" in edited and "also reported" not in edited
+    assert ">updated</span>" in edited and "New:" not in edited
+    assert ">New: Sovcomflot</span>" in grown and "background:#ffe066" in grown
+    assert "The Council adds <mark>Sovcomflot</mark> and 12 tankers" in grown
+    assert ">updated</span>" not in grown and "Rosneft" not in grown
+    # Lighter than a story: smaller type, a side rule, no headline size.
+    line_style = russia.split("Update:</span>")[0].rsplit("<div", 1)[1]
+    assert "font-size:13px" in line_style and "border-left" in line_style
+
+
+def test_hostile_source_text_is_escaped_in_html() -> None:
+    d = story_digest(
+        4,
+        feed_title="<script>alert('feed')</script> Wire",
+        source_title="<img src=x onerror=alert(1)> & co",
+    )
+    evil = StorySource(99, "evil", "<b onmouseover=x>Evil</b>", "Other", "javascript:alert(1)", NOW)
+    first = d.sections[0].entries[1]
+    assert first.story_key == "story-1"
+    d = replace(
+        d,
+        sections=(
+            DigestSection(
+                "russia",
+                (replace(first, sources=(*first.sources, evil)), *d.sections[0].entries[2:]),
+            ),
+        ),
+    )
+    html = render_html(d)
+    assert "<script" not in html and "<img" not in html and "<b " not in html
+    assert "javascript:" not in html
+    assert "&lt;script&gt;alert(&#39;feed&#39;)&lt;/script&gt; Wire" in html
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; co" in html
+    assert "&lt;b onmouseover=x&gt;Evil&lt;/b&gt;: Other" in html  # listed, not linked
+    text = render_text(d)
+    assert "<script>alert('feed')</script> Wire" in text  # plain text is not HTML
+
+
+def test_sources_are_listed_official_first_whatever_the_digest_order() -> None:
+    # The store lists official sources first; the renderer does not rely on it.
+    [wire] = outlets(1, first_id=1, hours_ago=1, title="T")
+    notice = source(2, "eu", "EU", official=True)
+    d = build_digest(
+        Subscription("s", ("russia",), "c"),
+        [entry(1, match("russia", "x"), story_key="k", sources=(wire, notice))],
+        idempotency_key="k",
+        now=NOW,
+    )
+    assert [s.feed for s in d.sections[0].entries[0].sources] == ["outlet0", "eu"]
+    text = render_text(d)
+    assert text.index("[official] EU") < text.index("- Outlet 0")
+
+
+def test_copies_matching_the_same_entry_show_one_snippet() -> None:
+    copies = outlets(3, first_id=1, hours_ago=2, title="Rosneft deal")
+    base = entry(0, story_key="k", sources=tuple(copies), kind=AlertKind.MEMBER)
+    entries = [
+        as_entry(
+            replace(base, matches=(match("russia", "Rosneft", f"Rosneft copy {s.item_id}"),)), s
+        )
+        for s in copies
+    ]
+    entries[0] = replace(entries[0], kind=AlertKind.NEW)
+    d = build_digest(Subscription("s", ("russia",), "c"), entries, idempotency_key="k", now=NOW)
+    [story] = d.sections[0].entries
+    assert len(story.matches) == 3  # the payload keeps them all
+    assert render_text(d).count("- Rosneft (title):") == 1
+
+
+def test_update_line_names_at_most_ten_new_sources() -> None:
+    feeds = tuple(f"Outlet {i}" for i in range(13))
+    line = replace(story_digest().sections[0].entries[2], also_in=(*feeds, ""))
+    assert line.update
+    d = replace(story_digest(), sections=(DigestSection("russia", (line,)),))
+    text = render_text(d)
+    assert "also reported by Outlet 0, Outlet 1, " in text
+    assert "Outlet 9 and 3 more [updated]" in text
+    assert "1 update for" in text
+
+
+def test_counts_phrase() -> None:
+    assert counts_phrase(1, 0) == "1 new story"
+    assert counts_phrase(0, 0) == "0 new stories"
+    assert counts_phrase(3, 1) == "3 new stories and 1 update"
+    assert counts_phrase(0, 2) == "2 updates"
+
+
+def test_only_updates_digest_renders() -> None:
+    full = story_digest()
+    d: Digest = replace(full, sections=(DigestSection("russia", full.sections[0].entries[2:]),))
+    text = render_text(d)
+    assert "## russia (2 updates)" in text
+    assert "2 updates for" in text
+    assert "(2 updates)" in render_html(d)

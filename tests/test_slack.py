@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -10,10 +12,10 @@ import pytest
 
 from alerts.delivery.digest import build_digest
 from alerts.delivery.slack import SlackChannel, slack_escape, slack_messages, truncate
-from alerts.domain import Subscription
+from alerts.domain import AlertKind, PendingEntry, StorySource, Subscription, term_key
 from alerts.errors import DeliveryError, PermanentDeliveryError
 from tests.support.webhook_receiver import WebhookReceiver
-from tests.test_digest import NOW, entry, match, sample_digest
+from tests.test_digest import NOW, as_entry, entry, match, outlets, sample_digest, story_digest
 
 
 def all_texts(message: dict) -> list[str]:
@@ -162,6 +164,160 @@ def test_small_limits_are_respected() -> None:
     assert sum(1 for m in messages for b in m["blocks"] if b["type"] == "context") == 10
     with pytest.raises(ValueError):
         slack_messages(sample_digest(), max_blocks=3)
+
+
+# -- stories ---------------------------------------------------------------------------
+
+
+def block_texts(block: dict) -> str:
+    if block["type"] == "context":
+        return "\n".join(el["text"] for el in block["elements"])
+    return str(block["text"]["text"])
+
+
+def test_story_sources_and_update_lines() -> None:
+    [msg] = slack_messages(story_digest(14))
+    blocks = msg["blocks"]
+    assert msg["text"] == "Sanctions alerts: 3 new stories, 2 updates (russia, iran)"
+    assert [b["type"] for b in blocks] == [
+        "header",
+        "section",  # russia heading
+        *("section", "context"),  # a story of one item: as before
+        *("section", "context", "context"),  # a story of 15: its sources below
+        "context",  # an update line that adds a source and an edit
+        "section",  # an update line flagged with a new entity
+        "section",  # iran heading
+        *("section", "context"),
+    ]
+    assert blocks[1]["text"]["text"] == "*russia* (2 new, 2 updates)"
+    assert blocks[5]["elements"][0]["text"] == "Global Wire · 29 Nov 2026 05:15 GMT"
+    [sources] = blocks[6]["elements"]
+    lines = sources["text"].split("\n")
+    assert lines[0] == "*Sources (15)*"
+    assert lines[1] == (
+        "`official` OFAC Recent Actions: <https://ofac.example/news/10|Russia-related Designations>"
+        " · 29 Nov 2026 04:15 GMT"
+    )
+    assert lines[2] == "<https://globalwire.example/news/11|Global Wire> · 29 Nov 2026 05:15 GMT"
+    assert len(lines) == 1 + 10 + 1 and lines[-1] == "and 5 more"
+    assert sources["text"].count("`official`") == 1
+    assert block_texts(blocks[7]) == (
+        "*Update:* <https://example.org/news/40|Rosneft traders named (corrected)> · _updated_"
+    )
+    assert block_texts(blocks[8]).split("\n") == [
+        "*Update:* <https://example.org/news/30|EU follows US on Sovcomflot tankers>"
+        " — also reported by Council of the EU",
+        "*New: Sovcomflot*",
+        "_Sovcomflot_ (summary): The Council adds *Sovcomflot* and 12 tankers",
+    ]
+
+
+def test_source_text_cannot_ping_or_inject_links() -> None:
+    d = story_digest(
+        4,
+        feed_title="<!channel> Wire <@U123>",
+        source_title="<!channel> Rosneft <http://evil.test|click here> & co",
+    )
+    first = d.sections[0].entries[1]
+    evil = StorySource(99, "evil", "<!here>", "x", "https://e.org/a|b>c <!channel>", NOW)
+    d = replace(
+        d,
+        sections=(
+            replace(d.sections[0], entries=(replace(first, sources=(*first.sources, evil)),)),
+        ),
+    )
+    [msg] = slack_messages(d)
+    raw = json.dumps(msg)
+    for bad in ("<!channel>", "<!here>", "<@U123>", "<http://evil.test"):
+        assert bad not in raw
+    sources = msg["blocks"][-1]["elements"][0]["text"]
+    assert "Outlet 1: <https://outlet1.example/news/12|&lt;!channel&gt; Rosneft " in sources
+    assert "&lt;http://evil.test|click here&gt; &amp; co>" in sources
+    assert "<https://globalwire.example/news/11|&lt;!channel&gt; Wire &lt;@U123&gt;>" in sources
+    assert "&lt;!here&gt;: <https://e.org/a%7Cb%3Ec%20%3C!channel%3E|x>" in sources
+    # Every "<" left anywhere opens a link we built.
+    for text in all_texts(msg):
+        assert re.findall(r"<(?!https://)", text) == []
+
+
+def many_stories(n_stories: int, n_sources: int, *, n_updates: int = 0) -> list[PendingEntry]:
+    """`n_stories` new stories of `n_sources` items each (an official notice first), long
+    titles, and `n_updates` flagged update lines."""
+    entries = []
+    for k in range(n_stories):
+        notice = StorySource(
+            1000 * k,
+            "ofac",
+            "OFAC Recent Actions",
+            f"Notice {k}",
+            f"https://ofac.example/{k}",
+            NOW,
+            official=True,
+        )
+        title = f"Story {k} " + "Rosneft network designated in Dubai " * 8
+        press = outlets(n_sources - 1, first_id=1000 * k + 1, hours_ago=k / 10, title=title)
+        base = entry(0, match("russia", "Rosneft", "Rosneft " * 50), story_key=f"s{k}")
+        entries.append(as_entry(replace(base, sources=(notice, *press)), press[0]))
+    for k in range(n_updates):
+        # Twelve outlets join a story sent before; one of them names a new entity.
+        copies = outlets(12, first_id=5000 + 100 * k, hours_ago=5, title=f"Update {k}")
+        sent = entry(
+            0,
+            story_key=f"u{k}",
+            kind=AlertKind.MEMBER,
+            story_sent=True,
+            sent_terms=frozenset({term_key("russia", "Rosneft")}),
+        )
+        entries += [as_entry(sent, c) for c in copies]
+        entries[-1] = replace(entries[-1], matches=(match("russia", "Sovcomflot"),))
+    return entries
+
+
+def test_30_stories_of_20_sources_split_within_limits() -> None:
+    sub = Subscription("s", ("russia",), "c")
+    d = build_digest(sub, many_stories(30, 20, n_updates=5), idempotency_key="k", now=NOW)
+    messages = slack_messages(d)
+    # 30 stories x 3 blocks + 5 update lines + headings, 49 blocks of room per message.
+    assert len(messages) == 2
+    headlines: list[str] = []
+    for msg in messages:
+        blocks = msg["blocks"]
+        assert len(blocks) <= 50
+        assert all(len(t) <= 3000 for t in all_texts(msg))
+        for i, b in enumerate(blocks):
+            text = block_texts(b)
+            if b["type"] == "section" and text.startswith("*<https://outlet0"):
+                headlines.append(text)
+                # A story is never split from its details and sources.
+                assert blocks[i + 1]["type"] == "context"
+                assert block_texts(blocks[i + 2]).startswith("*Sources (20)*")
+                assert block_texts(blocks[i + 2]).endswith("\nand 10 more")
+            elif b["type"] == "context" and text.startswith("*Sources"):
+                assert block_texts(blocks[i - 2]).startswith("*<")
+    assert len(headlines) == 30 and len(set(headlines)) == 30
+    updates = [
+        block_texts(b) for m in messages for b in m["blocks"] if "*Update:*" in block_texts(b)
+    ]
+    assert len(updates) == 5 and all("*New: Sovcomflot*" in u for u in updates)
+    assert all("also reported by Outlet 0, Outlet 1, " in u for u in updates)
+    assert all("Outlet 9 and 2 more\n*New: Sovcomflot*" in u for u in updates)
+
+
+def test_tiny_limits_fold_sources_into_the_story_context() -> None:
+    d = story_digest(14)
+    messages = slack_messages(d, max_blocks=4)
+    assert all(2 <= len(m["blocks"]) <= 4 for m in messages)  # no empty page
+    texts = "\n".join(block_texts(b) for m in messages for b in m["blocks"])
+    assert texts.count("*Sources (15)*") == 1
+    assert texts.count("*Update:*") == 2
+    story = [b for m in messages for b in m["blocks"] if "*Sources (15)*" in block_texts(b)]
+    assert [len(b["elements"]) for b in story] == [3]  # details, matches, sources
+    # A short text limit drops whole source lines and counts them.
+    for msg in slack_messages(d, max_text=300):
+        for text in all_texts(msg):
+            assert len(text) <= 300
+    sources = [t for m in slack_messages(d, max_text=300) for t in all_texts(m) if "*Sources" in t]
+    assert re.search(r"\nand \d+ more$", sources[0]) and "…" not in sources[0]
 
 
 # -- channel ---------------------------------------------------------------------------

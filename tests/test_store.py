@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from alerts.domain import (
+    AlertKind,
     ChannelConfig,
     ChannelKind,
     DeliveryStatus,
@@ -220,25 +221,44 @@ def test_known_keys_many(store: Store) -> None:
     assert store.known_keys("ofac", asked) == {f"k{n}" for n in range(0, 1200, 2)}
 
 
-def test_cross_feed_story_queued_once_per_subscription(store: Store) -> None:
+def test_cross_feed_story_is_new_once_per_subscription(store: Store) -> None:
     synced(store)
     assert poll(store, "ofac", [new_item("ofac", "o-1", story="story-1")]) == (1, 1)
-    # Same story from another feed, later: stored, but not queued again for "ops".
+    # Same story from another feed, later: stored and queued as a member, never as new.
     assert poll(store, "eu", [new_item("eu", "e-1", story="story-1")], T0 + HOUR) == (1, 0)
-    # Even after the first alert went out in a digest (i.e. across restarts and digests).
     queued = store.queue("ops")
-    assert len(queued) == 1 and queued[0].story_key == "story-1"
+    assert [(q.story_key, q.kind) for q in queued] == [
+        ("story-1", AlertKind.NEW),
+        ("story-1", AlertKind.MEMBER),
+    ]
+    # Even after the first alert went out in a digest (i.e. across restarts and digests).
     store.create_delivery(
         "ops",
         channel="ops-mail",
         idempotency_key="k1",
-        queue_ids=[queued[0].id],
+        queue_ids=[q.id for q in queued],
         payload={},
         now=T0 + HOUR,
         next_digest_at=None,
     )
     assert poll(store, "eu", [new_item("eu", "e-2", story="story-1")], T0 + 2 * HOUR) == (1, 0)
-    assert len(store.queue("ops")) == 1
+    kinds = [q.kind for q in store.queue("ops")]
+    assert kinds.count(AlertKind.NEW) == 1 and len(kinds) == 3
+    entries = store.pending_entries("ops")
+    assert len(entries) == 1 and entries[0].story_sent and entries[0].kind is AlertKind.MEMBER
+    assert [s.feed for s in entries[0].sources] == ["ofac", "eu", "eu"]
+    assert entries[0].sent_terms == frozenset({"russia\x1fRussia"})
+
+
+def test_unmatched_item_of_a_followed_story_is_queued_as_member(store: Store) -> None:
+    """The official notice of a story found in the press reaches its subscribers."""
+    synced(store)
+    assert poll(store, "eu", [new_item("eu", "press", story="s")]) == (1, 1)
+    notice = new_item("ofac", "notice", story="s", watchlists=())
+    assert poll(store, "ofac", [notice], T0 + HOUR) == (1, 0)
+    assert [q.kind for q in store.queue("ops")] == [AlertKind.NEW, AlertKind.MEMBER]
+    # A story nobody follows is not queued for an unmatched item.
+    assert poll(store, "ofac", [new_item("ofac", "x", story="t", watchlists=())]) == (1, 0)
 
 
 def test_subscription_following_other_watchlist_not_queued(store: Store) -> None:
@@ -268,6 +288,7 @@ def test_pending_entries(store: Store) -> None:
 
     entries = store.pending_entries("ops")
     # Newest first: the undated item falls back to fetched_at (T0).
+    entries = [e for e in entries if e.feed == "ofac"]
     assert [e.title for e in entries] == [unpublished.item.title] * 3
     assert [e.published for e in entries] == [None, T0 - HOUR, T0 - 2 * HOUR]
     first, second, third = entries
@@ -275,8 +296,9 @@ def test_pending_entries(store: Store) -> None:
     assert [m.watchlist for m in first.matches] == ["russia"]  # "iran" is not followed
     assert second.also_in == ("EU",) and third.also_in == ()  # the other feed's title
     assert second.link == "https://news.example/s-new"
+    assert [s.feed for s in second.sources] == ["ofac", "eu"]
     assert {s.subscription.name: s.pending for s in store.subscription_states()} == {
-        "ops": 3,
+        "ops": 4,  # the EU copy is queued as a member of "s-new"
         "iran-desk": 1,
     }
 
@@ -480,8 +502,10 @@ def test_concurrent_polls_of_two_feeds_sharing_stories(store: Store) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         outcomes = list(pool.map(run, ["ofac", "eu"], [ofac, eu]))
     assert [new for new, _ in outcomes] == [40, 40]
-    assert sum(queued for _, queued in outcomes) == 40
-    assert sorted(q.story_key for q in store.queue("ops")) == sorted(f"s{n}" for n in range(40))
+    assert sum(queued for _, queued in outcomes) == 40  # each story once; the copy is a member
+    assert len(store.queue("ops")) == 80
+    fresh = [q.story_key for q in store.queue("ops") if q.kind is AlertKind.NEW]
+    assert sorted(fresh) == sorted(f"s{n}" for n in range(40))
 
 
 # -- engine and layering ---------------------------------------------------------------

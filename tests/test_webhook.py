@@ -1,4 +1,4 @@
-"""Generic webhook: body schema v1, Standard Webhooks signature, status handling, real server."""
+"""Generic webhook: body schema v2, Standard Webhooks signature, status handling, real server."""
 
 from __future__ import annotations
 
@@ -6,21 +6,25 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import socket
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from alerts.delivery.webhook import SCHEMA, WebhookChannel, webhook_body
 from alerts.errors import DeliveryError, PermanentDeliveryError
 from tests.support.webhook_receiver import WebhookReceiver
-from tests.test_digest import sample_digest
+from tests.test_digest import sample_digest, story_digest
 
 SECRET = "correct horse battery staple"
+SCHEMA_DOC = Path(__file__).resolve().parents[1] / "docs" / "webhook-schema.md"
 
 
-def test_body_schema_v1() -> None:
+def test_body_schema_v2() -> None:
     body = webhook_body(sample_digest(2, 1))
-    assert body["schema"] == SCHEMA == "sanctions-alerts.digest/v1"
+    assert body["schema"] == SCHEMA == "sanctions-alerts.digest/v2"
     assert body["idempotency_key"] == "dg-7f3a"
     assert body["subscription"] == "compliance-team"
     assert body["created_at"] == "2026-11-29T08:15:00Z"
@@ -46,8 +50,76 @@ def test_body_schema_v1() -> None:
                 "highlight": None,
             }
         ],
+        # v2: a digest entry without a story (one item) has no sources and is new.
+        "story_key": "",
+        "sources": [],
+        "update": False,
+        "edited": False,
+        "new_terms": [],
     }
     json.dumps(body)  # JSON-safe
+
+
+def test_body_carries_stories_sources_and_update_lines() -> None:
+    body = webhook_body(story_digest(3))
+    stories = {s["story_key"]: s for s in body["stories"]}
+    assert [s["story_key"] for s in body["stories"]] == [
+        "story-2",
+        "story-1",
+        "story-4",
+        "story-3",
+        "story-5",
+    ]
+    first = stories["story-1"]
+    assert (first["title"], first["feed"], first["update"]) == (
+        "Treasury designates Rosneft network",
+        "globalwire",
+        False,
+    )
+    assert first["also_in"] == ["OFAC Recent Actions", "Outlet 1", "Outlet 2"]
+    assert first["sources"][0] == {
+        "feed": "ofac",
+        "feed_title": "OFAC Recent Actions",
+        "title": "Russia-related Designations",
+        "link": "https://ofac.example/news/10",
+        "published": "2026-11-29T04:15:00Z",
+        "official": True,
+    }
+    assert [x["official"] for x in first["sources"]] == [True, False, False, False]
+    assert [x["feed"] for x in first["sources"][1:]] == ["globalwire", "outlet1", "outlet2"]
+    grown, edited = stories["story-3"], stories["story-4"]
+    assert (grown["update"], grown["edited"], grown["new_terms"]) == (True, False, ["Sovcomflot"])
+    assert grown["also_in"] == ["Council of the EU"]
+    assert (edited["update"], edited["edited"], edited["new_terms"]) == (True, True, [])
+    assert stories["story-5"]["sources"] == []
+
+
+def doc_example() -> dict[str, Any]:
+    found = re.search(r"## Body\n\n```json\n(.*?)```", SCHEMA_DOC.read_text(), re.S)
+    assert found, "docs/webhook-schema.md has no JSON body example"
+    example: dict[str, Any] = json.loads(found.group(1))
+    return example
+
+
+def test_schema_doc_matches_the_body() -> None:
+    doc = SCHEMA_DOC.read_text()
+    assert doc.startswith(f"# Webhook body and headers (schema `{SCHEMA}`)")
+    example = doc_example()
+    body = webhook_body(story_digest(3))
+    assert example["schema"] == SCHEMA
+    assert set(example) == set(body)
+    for story in example["stories"]:
+        assert set(story) == set(body["stories"][0])
+        assert all(set(m) == set(body["stories"][0]["matches"][0]) for m in story["matches"])
+        assert all(set(x) == set(body["stories"][1]["sources"][0]) for x in story["sources"])
+    assert any(s["update"] for s in example["stories"])
+    # Every field of the body is in the field table.
+    documented = set(re.findall(r"^\| `([^`]+)` \|", doc, re.M))
+    fields = {f"{key}" for key in body}
+    fields |= {f"stories[].{key}" for key in body["stories"][0]}
+    fields |= {f"matches[].{key}" for key in body["stories"][0]["matches"][0]}
+    fields |= {f"sources[].{key}" for key in body["stories"][1]["sources"][0]}
+    assert fields <= documented, sorted(fields - documented)
 
 
 async def test_signed_post_verifies_independently(webhook_receiver: WebhookReceiver) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from alerts import __version__
-from alerts.cli import service, watchlists
+from alerts.cli import items, service, watchlists
 
 __all__ = ["main"]
 
@@ -31,6 +31,7 @@ for command in (
     watchlists.backtest,
     watchlists.watchlists,
     service.feeds,
+    items.items,
     service.db,
     service.demo,
 ):

@@ -20,6 +20,7 @@ from alerts.cli.common import (
 )
 from alerts.config import Config, Settings
 from alerts.delivery.render import render_text
+from alerts.domain import FeedState
 from alerts.errors import ConfigError
 from alerts.logs import configure
 from alerts.pipeline import PollResult
@@ -209,6 +210,7 @@ def feeds(config_path: str | None, database: str | None) -> None:
             "last error",
             "next poll",
             "url",
+            "identity",
         ):
             table.add_column(column, overflow="fold")
         for s in states:
@@ -221,8 +223,23 @@ def feeds(config_path: str | None, database: str | None) -> None:
                 (s.last_error or "")[:80] if s.error_count else "",
                 _when(s.next_poll_at),
                 s.url,
+                _identity(s),
             )
         Console(width=None if sys.stdout.isatty() else 200).print(table)
+        for s in states:
+            for anomaly in s.anomalies[-3:]:
+                click.echo(f"anomaly: {s.name}: {anomaly}")
+
+
+def _identity(state: FeedState) -> str:
+    """How the feed's items are told apart (see alerts.dedup.identity)."""
+    if state.guids_unreliable and state.links_unreliable:
+        return "content hash (guids and links repeat)"
+    if state.guids_unreliable:
+        return "link (guids repeat)"
+    if state.links_unreliable:
+        return "guid (links repeat)"
+    return "guid"
 
 
 def _when(value: datetime | None) -> str:

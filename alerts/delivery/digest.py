@@ -13,16 +13,19 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.domain import (
+    AlertKind,
     Digest,
     DigestEntry,
     DigestSection,
     Match,
     MatchKind,
     PendingEntry,
+    StorySource,
     Subscription,
+    term_key,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: stories (sources, update lines); version 1 payloads still load
 # Subject lines name at most this many watchlists; the rest become "+N more".
 _SUBJECT_WATCHLISTS = 3
 
@@ -35,51 +38,49 @@ def build_digest(
     now: datetime,
     timezone: str = "UTC",
 ) -> Digest:
-    """Group `entries` by the subscription's watchlists, in the subscription's order.
+    """One entry per story, grouped by the subscription's watchlists, in its order.
 
-    Each item appears once, under the first followed watchlist that matched it; its
-    `matches` keep every match from followed watchlists. Entries with no match from a
-    followed watchlist (e.g. the subscription changed since they were queued) are left out.
-    Newest first within a section (published, else fetched_at); empty sections are omitted.
+    Entries of one story (syndicated copies, the official notice, edits) become one
+    `DigestEntry` listing every source, official ones first. A story the subscription
+    was sent before becomes an update line (`update=True`), flagged by `new_terms` (matched
+    entries it was not sent for yet) and `edited` (a publisher's edit changed the matches).
+    Each story sits under the first followed watchlist any of its entries matched; entries
+    with no match from a followed watchlist (the subscription changed since) are left out
+    unless their story has one. New stories come first in a section, newest first
+    (published, else fetched_at); then update lines.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     _check_zone(timezone)
     followed = subscription.watchlists
-    # The same item may be queued more than once (e.g. matched again after an edit): merge.
-    by_item: dict[int, PendingEntry] = {}
+    stories: dict[str, list[PendingEntry]] = {}
     for entry in entries:
-        previous = by_item.get(entry.item_id)
-        if previous is None:
-            by_item[entry.item_id] = entry
-        else:
-            merged = previous.matches + tuple(m for m in entry.matches if m not in previous.matches)
-            by_item[entry.item_id] = replace(previous, matches=merged)
+        stories.setdefault(entry.story_key or f"item:{entry.item_id}", []).append(entry)
 
-    buckets: dict[str, list[tuple[datetime, PendingEntry, tuple[Match, ...]]]] = {
-        name: [] for name in followed
-    }
-    for entry in by_item.values():
-        matches = tuple(m for m in entry.matches if m.watchlist in buckets)
-        if not matches:
+    buckets: dict[str, list[tuple[bool, datetime, int, DigestEntry]]] = {n: [] for n in followed}
+    for group in stories.values():
+        matches = _merged_matches(group, set(followed))
+        # A story is filed under its matches' first followed watchlist; a later source that
+        # matches nothing itself (the official notice) under what the story was sent for.
+        watchlists = {m.watchlist for m in matches} or {
+            t.split("\x1f", 1)[0] for e in group if e.story_sent for t in e.sent_terms
+        }
+        home = next((name for name in followed if name in watchlists), None)
+        if home is None:
             continue
-        home = next(name for name in followed if any(m.watchlist == name for m in matches))
-        sort_time = (entry.published or entry.fetched_at).astimezone(UTC)
-        buckets[home].append((sort_time, entry, matches))
+        made = _story_entry(group, matches)
+        lead = next((e for e in group if e.item_id == made.item_id), group[0])
+        sort_time = (lead.published or lead.fetched_at).astimezone(UTC)
+        buckets[home].append((made.update, sort_time, made.item_id, made))
 
     sections: list[DigestSection] = []
     for name in dict.fromkeys(followed):  # a watchlist listed twice still gets one section
         rows = buckets[name]
         if not rows:
             continue
-        # item_id breaks ties so the order is stable across rebuilds.
-        rows.sort(key=lambda r: (r[0], r[1].item_id), reverse=True)
-        sections.append(
-            DigestSection(
-                watchlist=name,
-                entries=tuple(_to_digest_entry(entry, matches) for _, entry, matches in rows),
-            )
-        )
+        # New stories before updates, newest first; item_id keeps rebuilds stable.
+        rows.sort(key=lambda r: (not r[0], r[1], r[2]), reverse=True)
+        sections.append(DigestSection(watchlist=name, entries=tuple(r[3] for r in rows)))
     return Digest(
         subscription=subscription.name,
         idempotency_key=idempotency_key,
@@ -89,17 +90,72 @@ def build_digest(
     )
 
 
-def _to_digest_entry(entry: PendingEntry, matches: tuple[Match, ...]) -> DigestEntry:
-    return DigestEntry(
-        item_id=entry.item_id,
-        title=entry.title,
-        link=entry.link,
-        feed=entry.feed,
-        feed_title=entry.feed_title,
-        published=entry.published.astimezone(UTC) if entry.published else None,
-        matches=matches,
-        also_in=entry.also_in,
+def is_news(d: Digest) -> bool:
+    """Worth sending: a new story, or an update that adds a matched entry.
+
+    An update line that only says "also reported by" waits for the next digest that
+    carries news: a subscriber who has a story is never alerted again for a mere copy.
+    """
+    return any(not e.update or e.new_terms for s in d.sections for e in s.entries)
+
+
+def _merged_matches(group: Sequence[PendingEntry], followed: set[str]) -> tuple[Match, ...]:
+    merged: dict[Match, None] = {}
+    for entry in group:
+        for m in entry.matches:
+            if m.watchlist in followed:
+                merged.setdefault(m, None)
+    return tuple(merged)
+
+
+def _story_entry(group: Sequence[PendingEntry], matches: tuple[Match, ...]) -> DigestEntry:
+    """The digest entry for one story's pending entries (all of one subscription)."""
+    sent = any(e.story_sent for e in group) and not any(e.kind is AlertKind.NEW for e in group)
+    # The headline: the entry that started the story for this subscription, else the
+    # earliest matched one, else the earliest.
+    lead = next((e for e in group if e.kind is AlertKind.NEW), None) or min(
+        group, key=lambda e: (not e.matches, e.published or e.fetched_at, e.item_id)
     )
+    sent_terms = frozenset().union(*(e.sent_terms for e in group))
+    new_terms: tuple[str, ...] = ()
+    if sent:
+        new_terms = tuple(
+            dict.fromkeys(
+                m.term for m in matches if term_key(m.watchlist, m.term) not in sent_terms
+            )
+        )
+    sources = max((e.sources for e in group), key=len)
+    if sent:
+        # An update line names the sources it adds; the full list is in `sources`.
+        also = tuple(
+            dict.fromkeys(e.feed_title or e.feed for e in group if e.kind is AlertKind.MEMBER)
+        )
+    else:
+        also = tuple(dict.fromkeys(s.feed_title for s in sources if s.feed != lead.feed))
+        if not sources:
+            also = lead.also_in
+    return DigestEntry(
+        item_id=lead.item_id,
+        title=lead.title,
+        link=lead.link,
+        feed=lead.feed,
+        feed_title=lead.feed_title,
+        published=lead.published.astimezone(UTC) if lead.published else None,
+        matches=matches,
+        also_in=also,
+        story_key=lead.story_key,
+        sources=tuple(_utc_source(s) for s in sources),
+        update=sent,
+        # An edit made before the subscriber ever saw the story is not news to them.
+        edited=sent and any(e.kind is AlertKind.UPDATE for e in group),
+        new_terms=new_terms,
+    )
+
+
+def _utc_source(s: StorySource) -> StorySource:
+    if s.published is None:
+        return s
+    return replace(s, published=s.published.astimezone(UTC))
 
 
 def _check_zone(name: str) -> None:
@@ -110,15 +166,20 @@ def _check_zone(name: str) -> None:
 
 
 def digest_subject(d: Digest) -> str:
-    """E.g. "Sanctions alerts: 3 new stories (russia, iran)"."""
-    n = d.entry_count
-    noun = "story" if n == 1 else "stories"
+    """E.g. "Sanctions alerts: 3 new stories, 1 update (russia, iran)"."""
+    updates = sum(1 for s in d.sections for e in s.entries if e.update)
+    n = d.entry_count - updates
+    parts = []
+    if n or not updates:
+        parts.append(f"{n} new {'story' if n == 1 else 'stories'}")
+    if updates:
+        parts.append(f"{updates} {'update' if updates == 1 else 'updates'}")
     names = [s.watchlist for s in d.sections]
     shown = ", ".join(names[:_SUBJECT_WATCHLISTS])
     if len(names) > _SUBJECT_WATCHLISTS:
         shown += f", +{len(names) - _SUBJECT_WATCHLISTS} more"
     suffix = f" ({shown})" if shown else ""
-    return f"Sanctions alerts: {n} new {noun}{suffix}"
+    return f"Sanctions alerts: {', '.join(parts)}{suffix}"
 
 
 # -- payload ---------------------------------------------------------------------------
@@ -145,6 +206,11 @@ def digest_to_payload(d: Digest) -> dict[str, Any]:
                         "published": _dt_out(e.published) if e.published else None,
                         "also_in": list(e.also_in),
                         "matches": [match_to_payload(m) for m in e.matches],
+                        "story_key": e.story_key,
+                        "sources": [_source_out(x) for x in e.sources],
+                        "update": e.update,
+                        "edited": e.edited,
+                        "new_terms": list(e.new_terms),
                     }
                     for e in s.entries
                 ],
@@ -190,7 +256,7 @@ def match_from_payload(m: Mapping[str, Any]) -> Match:
 def digest_from_payload(p: Mapping[str, Any]) -> Digest:
     """Inverse of `digest_to_payload`; ValueError on an unknown version or a malformed payload."""
     version = p.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in (1, SCHEMA_VERSION):
         raise ValueError(f"unsupported digest payload schema_version {version!r}")
     try:
         return Digest(
@@ -220,6 +286,35 @@ def _entry_in(e: Mapping[str, Any]) -> DigestEntry:
         published=_dt_in(e["published"]) if e["published"] is not None else None,
         also_in=tuple(str(x) for x in e["also_in"]),
         matches=tuple(match_from_payload(m) for m in e["matches"]),
+        story_key=str(e.get("story_key", "")),
+        sources=tuple(_source_in(x) for x in e.get("sources", ())),
+        update=bool(e.get("update", False)),
+        edited=bool(e.get("edited", False)),
+        new_terms=tuple(str(x) for x in e.get("new_terms", ())),
+    )
+
+
+def _source_out(s: StorySource) -> dict[str, Any]:
+    return {
+        "item_id": s.item_id,
+        "feed": s.feed,
+        "feed_title": s.feed_title,
+        "title": s.title,
+        "link": s.link,
+        "published": _dt_out(s.published) if s.published else None,
+        "official": s.official,
+    }
+
+
+def _source_in(s: Mapping[str, Any]) -> StorySource:
+    return StorySource(
+        item_id=int(s["item_id"]),
+        feed=str(s["feed"]),
+        feed_title=str(s["feed_title"]),
+        title=str(s["title"]),
+        link=s["link"],
+        published=_dt_in(s["published"]) if s["published"] is not None else None,
+        official=bool(s["official"]),
     )
 
 

@@ -4,11 +4,16 @@ Templates get a prepared view (strings only) rather than domain objects, so form
 rules (time zones, highlighting, which links are safe) live here and are tested once.
 HTML autoescaping is on; the only markup we add ourselves is `<mark>` around matched words,
 built with `markupsafe` so that everything else in a snippet stays escaped.
+
+A digest entry is a story (issue 4): a new story lists its sources (official ones first,
+at most `MAX_SOURCES`, then "and K more"); an update line (`DigestEntry.update`) tells of a
+story the subscriber already has and comes after the section's new stories.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,12 +26,14 @@ from markupsafe import Markup, escape
 
 from alerts import resources
 from alerts.delivery.digest import digest_subject
-from alerts.domain import Digest, DigestEntry
+from alerts.domain import Digest, DigestEntry, DigestSection, Match, StorySource
 
 TEXT_TEMPLATE = "digest.txt.j2"
 HTML_TEMPLATE = "digest.html.j2"
 # Plain-text highlight markers (Markdown-style bold reads fine in any mail client).
 TEXT_MARK = ("**", "**")
+# A story carried by 20 outlets lists the first 10 (official first) and counts the rest.
+MAX_SOURCES = 10
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -69,45 +76,138 @@ def render_html(d: Digest, *, templates_dir: Path | None = None) -> str:
 
 
 def digest_view(d: Digest, *, html: bool) -> dict[str, Any]:
-    """The template context. With `html`, snippets are `Markup` with `<mark>` tags."""
+    """The template context. With `html`, snippets are `Markup` with `<mark>` tags.
+
+    Each section has its new `stories` and, after them, its `updates` (update lines).
+    """
     zone = ZoneInfo(d.timezone)
+    new, updates = story_counts(d.sections)
+    sections = []
+    for s in d.sections:
+        views = [_story_view(e, zone, html=html) for e in s.entries]
+        sections.append(
+            {
+                "watchlist": s.watchlist,
+                "count": section_label(s),
+                "stories": [v for v in views if not v["is_update"]],
+                "updates": [v for v in views if v["is_update"]],
+            }
+        )
     return {
         "subject": digest_subject(d),
         "subscription": d.subscription,
         "created": format_time(d.created_at, zone),
         "count": d.entry_count,
+        "new_count": new,
+        "update_count": updates,
+        "counts": counts_phrase(new, updates),
         "idempotency_key": d.idempotency_key,
-        "sections": [
-            {
-                "watchlist": s.watchlist,
-                "stories": [_story_view(e, zone, html=html) for e in s.entries],
-            }
-            for s in d.sections
-        ],
+        "sections": sections,
     }
 
 
+def story_counts(sections: Sequence[DigestSection]) -> tuple[int, int]:
+    """(new stories, update lines) in `sections`."""
+    updates = sum(1 for s in sections for e in s.entries if e.update)
+    return sum(len(s.entries) for s in sections) - updates, updates
+
+
+def counts_phrase(new: int, updates: int) -> str:
+    """E.g. "3 new stories and 1 update", "1 new story", "2 updates"."""
+    stories = f"{new} new {'story' if new == 1 else 'stories'}"
+    if not updates:
+        return stories
+    lines = f"{updates} {'update' if updates == 1 else 'updates'}"
+    return f"{stories} and {lines}" if new else lines
+
+
+def section_label(section: DigestSection) -> str:
+    """What a section heading counts: "2", or "2 new, 1 update" when it has update lines."""
+    new, updates = story_counts((section,))
+    if not updates:
+        return str(new)
+    lines = f"{updates} {'update' if updates == 1 else 'updates'}"
+    return f"{new} new, {lines}" if new else lines
+
+
+def names_phrase(names: Sequence[str], limit: int = MAX_SOURCES) -> str:
+    """E.g. "A, B and 3 more": at most `limit` names (empty ones skipped)."""
+    shown = [n for n in names if n.strip()]
+    more = len(shown) - limit
+    if more > 0:
+        return ", ".join(shown[:limit]) + f" and {more} more"
+    return ", ".join(shown)
+
+
+def unique_matches(matches: Sequence[Match]) -> list[Match]:
+    """The first match of each (watchlist, entry, field): 20 syndicated copies of a story
+    each match "Rosneft" in their title, and one snippet says it."""
+    seen: dict[tuple[str, str, str], Match] = {}
+    for m in matches:
+        seen.setdefault((m.watchlist, m.term, m.field), m)
+    return list(seen.values())
+
+
+def ordered_sources(e: DigestEntry) -> list[StorySource]:
+    """The story's sources, official first (a stable sort: the digest's order otherwise)."""
+    return sorted(e.sources, key=lambda s: not s.official)
+
+
+def same_title(a: str, b: str) -> bool:
+    """Titles equal but for case and spacing (a syndicated copy under the wire headline)."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
 def _story_view(e: DigestEntry, zone: ZoneInfo, *, html: bool) -> dict[str, Any]:
+    title = e.title.strip() or "(untitled)"
+    matches = [
+        {
+            "watchlist": m.watchlist,
+            "term": m.term,
+            "field": m.field,
+            "kind": m.kind.value,
+            "matched": m.matched,
+            "score": m.score,
+            "snippet": highlight_html(m.snippet, m.term, m.highlight)
+            if html
+            else highlight_text(m.snippet, m.term, m.highlight),
+        }
+        for m in unique_matches(e.matches)
+    ]
+    # A story of one item shows as before; a story of several lists them all.
+    sources = ordered_sources(e) if len(e.sources) > 1 else []
     return {
-        "title": e.title.strip() or "(untitled)",
+        "title": title,
         "link": safe_link(e.link),
         "feed_title": e.feed_title or e.feed,
-        "also_in": list(e.also_in),
+        # Feeds without a title would show as an empty name.
+        "also_in": [name for name in e.also_in if name.strip()],
+        # An update line's "also reported by": the feeds of its new sources, capped.
+        "also_reported": names_phrase(e.also_in),
         "published": format_time(e.published, zone) if e.published else "",
-        "matches": [
-            {
-                "watchlist": m.watchlist,
-                "term": m.term,
-                "field": m.field,
-                "kind": m.kind.value,
-                "matched": m.matched,
-                "score": m.score,
-                "snippet": highlight_html(m.snippet, m.term, m.highlight)
-                if html
-                else highlight_text(m.snippet, m.term, m.highlight),
-            }
-            for m in e.matches
-        ],
+        "matches": matches,
+        "is_update": e.update,  # not "update": a dict method to Jinja's `.`
+        "edited": e.edited,
+        "new_terms": list(e.new_terms),
+        # Why an update line is flagged: the snippets of the entries it was not sent for.
+        "new_matches": [m for m in matches if m["term"] in e.new_terms],
+        "source_count": len(sources),
+        "sources": [_source_view(s, e, title, zone) for s in sources[:MAX_SOURCES]],
+        "more_sources": max(0, len(sources) - MAX_SOURCES),
+    }
+
+
+def _source_view(s: StorySource, e: DigestEntry, headline: str, zone: ZoneInfo) -> dict[str, Any]:
+    title = s.title.strip()
+    return {
+        "feed_title": s.feed_title or s.feed,
+        # Only when it differs: 20 copies of the wire headline would repeat it 20 times.
+        "title": "" if not title or same_title(title, headline) else title,
+        "link": safe_link(s.link),
+        # The headline's own item: its link is printed right under the headline already.
+        "own": s.item_id == e.item_id,
+        "published": format_time(s.published, zone) if s.published else "",
+        "official": s.official,
     }
 
 

@@ -6,9 +6,15 @@ enough to make it inert; a bare "@channel" in plain text does not notify anyone.
 build ourselves are http(s) only, with `|`, `<`, `>` and spaces percent-encoded so a URL
 cannot close or relabel the link.
 
+Stories (issue 4): a new story is a headline section and a context block (feed, time,
+matches), plus a context block listing its sources (official first, at most
+`render.MAX_SOURCES`) when it has several; an update line is one compact block after the
+section's new stories: context when it only adds sources, section when it adds a matched
+entry ("New: ...").
+
 Limits: at most `max_blocks` blocks per message and `max_text` characters per text object
-(Slack's 50 and 3000); longer digests are split into several messages, each with a header
-and a plain `text` fallback for notifications.
+(Slack's 50 and 3000); longer digests are split into several messages between stories,
+each with a header and a plain `text` fallback for notifications.
 """
 
 from __future__ import annotations
@@ -21,9 +27,19 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from alerts.delivery.digest import digest_subject
-from alerts.delivery.render import format_time, highlight_segments, safe_link
+from alerts.delivery.render import (
+    MAX_SOURCES,
+    format_time,
+    highlight_segments,
+    names_phrase,
+    ordered_sources,
+    safe_link,
+    same_title,
+    section_label,
+    unique_matches,
+)
 from alerts.delivery.webhook import USER_AGENT, encode_body, post_json
-from alerts.domain import Digest, DigestEntry, DigestSection
+from alerts.domain import Digest, DigestEntry, DigestSection, Match
 from alerts.errors import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -32,6 +48,7 @@ MAX_BLOCKS = 50
 MAX_TEXT = 3000
 MAX_HEADER = 150  # Slack's limit for a header block's plain_text
 MAX_TITLE = 300  # a feed title longer than this is noise, not a headline
+MAX_SOURCE_TITLE = 150  # a source's own headline, under the story's
 DEFAULT_TIMEOUT = 15.0
 ELLIPSIS = "…"
 _MEMO_KEYS = 256
@@ -88,7 +105,10 @@ def slack_messages(
         heading_here = False
         for entry in section.entries:
             story = _story_blocks(entry, zone, max_text)
-            if len(current) + len(story) + (0 if heading_here else 1) > room:
+            if len(story) + 1 > room:
+                # Tiny pages: the sources join the story's context block (10 elements max).
+                story = _compact(story)
+            if current and len(current) + len(story) + (0 if heading_here else 1) > room:
                 pages.append(current)
                 current, heading_here = [], False
             if not heading_here:
@@ -121,7 +141,7 @@ def slack_messages(
 
 def _heading(section: DigestSection, *, continued: bool, max_text: int) -> dict[str, Any]:
     name = slack_escape(section.watchlist)
-    suffix = " (continued)" if continued else f" ({len(section.entries)})"
+    suffix = " (continued)" if continued else f" ({section_label(section)})"
     return _mrkdwn_section(truncate(f"*{name}*{suffix}", max_text))
 
 
@@ -129,32 +149,103 @@ def _mrkdwn_section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _story_blocks(e: DigestEntry, zone: ZoneInfo, max_text: int) -> list[dict[str, Any]]:
+def _compact(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The story's context blocks merged into one (a story then takes two blocks)."""
+    first, *rest = blocks
+    elements = [el for b in rest if b["type"] == "context" for el in b["elements"]]
+    if not elements:
+        return blocks
+    return [first, {"type": "context", "elements": elements}]
+
+
+def _headline(e: DigestEntry) -> str:
     title = slack_escape(_clip_raw(e.title.strip() or "(untitled)", MAX_TITLE))
     link = safe_link(e.link)
-    headline = f"*<{_slack_url(link)}|{title}>*" if link else f"*{title}*"
+    return f"<{_slack_url(link)}|{title}>" if link else title
 
-    source = slack_escape(e.feed_title or e.feed or "unknown source")
-    if e.also_in:
-        source += " · also in: " + slack_escape(", ".join(e.also_in))
-    if e.published:
-        source += " · " + format_time(e.published, zone)
-    elements = [{"type": "mrkdwn", "text": truncate(source, max_text)}]
 
+def _match_lines(matches: list[Match]) -> list[str]:
     lines = []
-    for m in e.matches:
+    for m in matches:
         snippet = "".join(
             f"*{slack_escape(seg.text)}*" if seg.hit else slack_escape(seg.text)
             for seg in highlight_segments(m.snippet, m.term, m.highlight)
         )
         lines.append(f"_{slack_escape(m.term)}_ ({slack_escape(m.field)}): {snippet}")
+    return lines
+
+
+def _story_blocks(e: DigestEntry, zone: ZoneInfo, max_text: int) -> list[dict[str, Any]]:
+    if e.update:
+        return [_update_block(e, max_text)]
+    headline = f"*{_headline(e)}*"
+    listed = len(e.sources) > 1  # a story of several items lists them below
+
+    source = slack_escape(e.feed_title or e.feed or "unknown source")
+    also_in = [name for name in e.also_in if name.strip()]
+    if also_in and not listed:
+        source += " · also in: " + slack_escape(", ".join(also_in))
+    if e.published:
+        source += " · " + format_time(e.published, zone)
+    elements = [{"type": "mrkdwn", "text": truncate(source, max_text)}]
+
+    lines = _match_lines(unique_matches(e.matches))
     if lines:
         elements.append({"type": "mrkdwn", "text": truncate("\n".join(lines), max_text)})
-    return [
+    blocks = [
         # A headline cut by the limit loses its link rather than keeping half of one.
         _mrkdwn_section(truncate(headline, max_text)),
         {"type": "context", "elements": elements},
     ]
+    if listed:
+        text = _sources_text(e, zone, max_text)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
+    return blocks
+
+
+def _sources_text(e: DigestEntry, zone: ZoneInfo, max_text: int) -> str:
+    """The sources list: a "Sources (N)" line, one line per source, then "and K more".
+    Whole lines are dropped (and counted in K) rather than cut to fit `max_text`."""
+    sources = ordered_sources(e)
+    lines = []
+    for s in sources[:MAX_SOURCES]:
+        name = slack_escape(s.feed_title or s.feed or "unknown source")
+        link = safe_link(s.link)
+        title = s.title.strip()
+        line = "`official` " if s.official else ""
+        if title and not same_title(title, e.title):
+            title = slack_escape(_clip_raw(title, MAX_SOURCE_TITLE))
+            line += f"{name}: " + (f"<{_slack_url(link)}|{title}>" if link else title)
+        else:
+            line += f"<{_slack_url(link)}|{name}>" if link else name
+        if s.published:
+            line += " · " + format_time(s.published, zone)
+        lines.append(line)
+    head = f"*Sources ({len(sources)})*"
+    while True:
+        more = len(sources) - len(lines)
+        text = "\n".join([head, *lines, *([f"and {more} more"] if more else [])])
+        if len(text) <= max_text or not lines:
+            return truncate(text, max_text)
+        lines.pop()
+
+
+def _update_block(e: DigestEntry, max_text: int) -> dict[str, Any]:
+    """An update line: "Update: <title> — also reported by X, Y", flagged "New: ..." when
+    the story now matches entries the subscriber was not sent for it."""
+    line = f"*Update:* {_headline(e)}"
+    if also := names_phrase(e.also_in):
+        line += " — also reported by " + slack_escape(also)
+    if e.edited:
+        line += " · _updated_"
+    if not e.new_terms:
+        element = {"type": "mrkdwn", "text": truncate(line, max_text)}
+        return {"type": "context", "elements": [element]}
+    # The flag must survive a long headline: it gets its room first.
+    flag = truncate("*New: " + slack_escape(", ".join(e.new_terms)) + "*", max_text // 3)
+    head = truncate(line, max_text - len(flag) - 1)
+    new = [m for m in unique_matches(e.matches) if m.term in e.new_terms]
+    return _mrkdwn_section(truncate("\n".join([head, flag, *_match_lines(new)]), max_text))
 
 
 class SlackChannel:

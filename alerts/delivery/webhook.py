@@ -27,14 +27,16 @@ from alerts.retry_after import parse_retry_after
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "sanctions-alerts.digest/v1"
+# v2 (issue 4): a story is every item of it (`sources`), and a story the subscriber had
+# before comes back as an update line (`update`); v1's fields are all kept.
+SCHEMA = "sanctions-alerts.digest/v2"
 DEFAULT_TIMEOUT = 15.0
 USER_AGENT = f"sanctions-alerts/{alerts.__version__}"
 _DETAIL_CHARS = 200
 
 
 def webhook_body(d: Digest) -> dict[str, Any]:
-    """The JSON body (schema v1): one flat list of stories, each tagged with its watchlist."""
+    """The JSON body (schema v2): one flat list of stories, each tagged with its watchlist."""
     return {
         "schema": SCHEMA,
         "idempotency_key": d.idempotency_key,
@@ -62,6 +64,21 @@ def webhook_body(d: Digest) -> dict[str, Any]:
                     }
                     for m in e.matches
                 ],
+                "story_key": e.story_key,
+                "sources": [
+                    {
+                        "feed": x.feed,
+                        "feed_title": x.feed_title,
+                        "title": x.title,
+                        "link": x.link,
+                        "published": _iso(x.published) if x.published else None,
+                        "official": x.official,
+                    }
+                    for x in e.sources
+                ],
+                "update": e.update,
+                "edited": e.edited,
+                "new_terms": list(e.new_terms),
             }
             for s in d.sections
             for e in s.entries

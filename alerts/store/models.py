@@ -2,8 +2,11 @@
 
 Invariants the database enforces itself (so that no code path or restart can break them):
 - a feed never stores the same entry twice: UNIQUE(items.feed_id, items.key);
-- a subscription never gets the same story twice, across feeds and restarts:
-  UNIQUE(alert_queue.subscription_id, alert_queue.story_key);
+- a subscription is told of a story as new at most once, across feeds and restarts:
+  a partial UNIQUE(alert_queue.subscription_id, alert_queue.story_key) WHERE kind = 'new';
+  later items of the story and revisions come as updates, each item revision at most
+  once: UNIQUE(alert_queue.subscription_id, item_id, revision);
+- a deleted item's keys stay in `tombstones`, so the item never comes back;
 - a delivery is written once per idempotency key, and once per digest.
 """
 
@@ -27,6 +30,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -100,6 +104,15 @@ class FeedRow(Base):
     error_count: Mapped[int] = mapped_column(Integer)
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fetch_article: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    official: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    # What this feed's history taught (alerts.dedup.identity.FeedHabits), and its oddities
+    # for operators: [{"at": iso time, "problem": text}], newest last, bounded.
+    guids_unreliable: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    links_unreliable: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    anomalies: Mapped[list[dict[str, str]]] = mapped_column(JSON, server_default="[]")
+    # Keys of paragraphs found to be page furniture in this feed (alerts.sources.boilerplate).
+    boilerplate: Mapped[list[str]] = mapped_column(JSON, server_default="[]")
 
     # due_feeds(): enabled feeds by next poll time.
     __table_args__ = (Index(None, "enabled", "next_poll_at"),)
@@ -125,13 +138,60 @@ class ItemRow(Base):
     tags: Mapped[list[str]] = mapped_column(JSON)
     # Full article text when extracted (plain text); "" for items stored before 0002.
     content: Mapped[str] = mapped_column(Text, server_default="")
+    # Every identity form (alerts.domain.Identity), so a feed changing habits is followed.
+    guid_key: Mapped[str | None] = mapped_column(Text)
+    link_key: Mapped[str | None] = mapped_column(Text)
+    url_key: Mapped[str | None] = mapped_column(Text, index=True)  # same page, any feed
+    content_hash: Mapped[str] = mapped_column(String(64), server_default="")
+    revision: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The page's own canonical URL when the article was fetched; why it joined its story;
+    # why the article text could not be extracted.
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    story_reason: Mapped[str] = mapped_column(Text, server_default="")
+    extract_error: Mapped[str | None] = mapped_column(Text)
+    # alerts.dedup.fingerprint record: rebuilds the story index after a restart.
+    fingerprint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (
         # The unique index also serves known_keys() and per-feed listings (feed_id first).
         UniqueConstraint("feed_id", "key"),
         # items_since(): backtests read a window of fetch times.
         Index(None, "fetched_at"),
+        # identity_lookup(): an item is found again by any of its key forms.
+        Index(None, "feed_id", "guid_key"),
+        Index(None, "feed_id", "link_key"),
+        Index(None, "feed_id", "content_hash"),
     )
+
+
+class ItemRevisionRow(Base):
+    """An earlier text of an item, kept when the publisher edited it."""
+
+    __tablename__ = "item_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("item_id", "revision"),)
+
+
+class TombstoneRow(Base):
+    """A deleted item's key: polls skip it for good."""
+
+    __tablename__ = "tombstones"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id"))
+    key: Mapped[str] = mapped_column(Text)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("feed_id", "key"),)
 
 
 class WatchlistRow(Base):
@@ -234,10 +294,26 @@ class AlertQueueRow(Base):
     story_key: Mapped[str] = mapped_column(Text)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"), index=True)
+    # "new": the story's first alert; "member": another source of a story already queued;
+    # "update": an edited item whose matches changed.
+    kind: Mapped[str] = mapped_column(String(10), server_default="new")
+    revision: Mapped[int] = mapped_column(Integer, server_default="1")
+    # "watchlist\x1fterm" of the matches that queued it: tells what an update adds.
+    terms: Mapped[list[str]] = mapped_column(JSON, server_default="[]")
 
     __table_args__ = (
-        # The guarantee: one story reaches a subscription at most once.
-        UniqueConstraint("subscription_id", "story_key"),
+        # The guarantees: a story reaches a subscription as new at most once, and each
+        # revision of an item at most once.
+        Index(
+            "uq_alert_queue_new_story",
+            "subscription_id",
+            "story_key",
+            unique=True,
+            sqlite_where=text("kind = 'new'"),
+            postgresql_where=text("kind = 'new'"),
+        ),
+        UniqueConstraint("subscription_id", "item_id", "revision"),
+        Index(None, "subscription_id", "story_key"),
         # Pending entries / counts: subscription_id = ? AND digest_id IS NULL.
         Index(None, "subscription_id", "digest_id"),
     )

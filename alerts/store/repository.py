@@ -9,34 +9,39 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
+from alerts.dedup.identity import KnownItem
 from alerts.domain import (
+    AlertKind,
     ChannelConfig,
     DeliveryStatus,
     Entity,
     Feed,
     FeedState,
     Item,
+    ItemUpdate,
     Match,
     MatchKind,
     NewItem,
     PendingDelivery,
     PendingEntry,
+    StorySource,
     Subscription,
     Watchlist,
     entity_from_dict,
     entity_to_dict,
     merge_entities,
+    term_key,
 )
 from alerts.errors import StoreError
 from alerts.logs import event, get_logger
@@ -48,9 +53,11 @@ from alerts.store.models import (
     DeliveryRow,
     DigestRow,
     FeedRow,
+    ItemRevisionRow,
     ItemRow,
     MatchRow,
     SubscriptionRow,
+    TombstoneRow,
     WatchlistRow,
 )
 
@@ -70,7 +77,45 @@ class PollOutcome:
     """What `record_poll` wrote."""
 
     new_items: int
-    queued: int  # alerts queued for subscriptions (after cross-feed dedup)
+    queued: int  # alerts queued for subscriptions: new stories and updates that add a match
+    updated: int = 0  # stored items given a new revision
+    members: int = 0  # later sources queued for subscriptions that have their story
+    item_ids: Mapping[str, int] = field(default_factory=dict)  # identity key -> new item id
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """An item that may be queued for a subscription (see `Store._queue`)."""
+
+    subscription_id: int
+    story_key: str
+    item_id: int
+    revision: int
+    terms: frozenset[str]  # term_key()s of its matches in the subscription's watchlists
+
+
+# Anomalies kept per feed, and boilerplate paragraph keys: the newest, bounded.
+MAX_ANOMALIES = 20
+MAX_BOILERPLATE_KEYS = 2000
+
+
+def _terms(matches: Iterable[Match], followed: frozenset[str]) -> frozenset[str]:
+    return frozenset(term_key(m.watchlist, m.term) for m in matches if m.watchlist in followed)
+
+
+def _with_anomalies(
+    current: Sequence[dict[str, str]], problems: Sequence[str], now: datetime
+) -> list[dict[str, str]]:
+    """`current` plus the problems not already among the recent ones, newest last."""
+    recent = {a.get("problem") for a in current}
+    added = [{"at": now.isoformat(), "problem": p} for p in problems if p not in recent]
+    return [*current, *added][-MAX_ANOMALIES:]
+
+
+def _with_boilerplate(current: Sequence[str], keys: Sequence[str]) -> list[str]:
+    have = set(current)
+    merged = [*current, *(k for k in dict.fromkeys(keys) if k not in have)]
+    return merged[-MAX_BOILERPLATE_KEYS:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +164,10 @@ class StoredItem:
     authors: tuple[str, ...]
     tags: tuple[str, ...]
     matches: tuple[Match, ...]
+    revision: int = 1
+    story_reason: str = ""
+    canonical_url: str | None = None
+    extract_error: str | None = None
 
     def as_item(self) -> Item:
         """The item as parsed, for matching it again (backtests)."""
@@ -145,6 +194,19 @@ class QueuedAlert:
     story_key: str
     queued_at: datetime
     digest_id: int | None
+    kind: AlertKind = AlertKind.NEW
+    revision: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPoint:
+    """A stored item as the story index needs it."""
+
+    item_id: int
+    story_key: str
+    fingerprint: dict[str, Any]  # alerts.dedup.fingerprint record
+    fetched_at: datetime
+    official: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +335,8 @@ class Store:
                         error_count=0,
                         next_poll_at=now,
                         created_at=now,
+                        fetch_article=feed.fetch_article,
+                        official=feed.official,
                     )
                 )
                 continue
@@ -287,6 +351,8 @@ class Store:
                     row.next_poll_at = latest
             row.title = feed.title
             row.enabled = feed.enabled
+            row.fetch_article = feed.fetch_article
+            row.official = feed.official
         for row in existing.values():
             row.enabled = False
 
@@ -489,6 +555,14 @@ class Store:
                 item_count=counts.get(row.id, 0),
                 interval=timedelta(seconds=row.interval_seconds),
                 enabled=row.enabled,
+                fetch_article=row.fetch_article,
+                official=row.official,
+                guids_unreliable=row.guids_unreliable,
+                links_unreliable=row.links_unreliable,
+                boilerplate=frozenset(row.boilerplate or ()),
+                anomalies=tuple(
+                    f"{a.get('at', '')}: {a.get('problem', '')}" for a in row.anomalies or ()
+                ),
             )
             for row in rows
         ]
@@ -506,6 +580,50 @@ class Store:
             found.update(session.scalars(stmt))
         return found
 
+    def identity_lookup(self, feed: str, keys: Collection[str]) -> tuple[list[KnownItem], set[str]]:
+        """The feed's stored items found by any of `keys`, and the tombstoned ones of `keys`.
+
+        `keys` are identity forms ("guid:...", "link:...", "hash:...", as
+        `alerts.dedup.identity.lookup_keys` gives them): each is looked up as an item's key,
+        guid key, link key or content hash.
+        """
+        what = f"look up known items of feed {feed!r}"
+        with self._transaction(what, write=False) as session:
+            feed_id = self._feed(session, feed).id
+            wanted = sorted(set(keys))
+            hashes = sorted({k.removeprefix("hash:") for k in wanted if k.startswith("hash:")})
+            rows: dict[int, ItemRow] = {}
+            lookups: list[tuple[Any, list[str]]] = [
+                (ItemRow.key, wanted),
+                (ItemRow.guid_key, [k for k in wanted if k.startswith("guid:")]),
+                (ItemRow.link_key, [k for k in wanted if k.startswith("link:")]),
+                (ItemRow.content_hash, hashes),
+            ]
+            for column, values in lookups:
+                for chunk in _chunks(values):
+                    stmt = select(ItemRow).where(ItemRow.feed_id == feed_id, column.in_(chunk))
+                    rows.update((row.id, row) for row in session.scalars(stmt))
+            known = [
+                KnownItem(
+                    item_id=row.id,
+                    key=row.key,
+                    guid_key=row.guid_key,
+                    link_key=row.link_key,
+                    content_hash=row.content_hash,
+                    title=row.title,
+                    summary=row.summary,
+                    revision=row.revision,
+                )
+                for row in rows.values()
+            ]
+            dead: set[str] = set()
+            for chunk in _chunks(wanted):
+                stmt2 = select(TombstoneRow.key).where(
+                    TombstoneRow.feed_id == feed_id, TombstoneRow.key.in_(chunk)
+                )
+                dead.update(session.scalars(stmt2))
+            return known, dead
+
     def record_poll(
         self,
         feed: str,
@@ -516,12 +634,21 @@ class Store:
         etag: str | None,
         last_modified: str | None,
         items: Sequence[NewItem],
+        updates: Sequence[ItemUpdate] = (),
+        guids_unreliable: bool | None = None,
+        links_unreliable: bool | None = None,
+        anomalies: Sequence[str] = (),
+        boilerplate: Sequence[str] = (),
     ) -> PollOutcome:
-        """Store a successful poll: new items, their matches, and queued alerts.
+        """Store a successful poll: new items, edited items, their matches, queued alerts.
 
-        Items already stored for the feed (and repeats within `items`) are skipped. Each new
-        matching item is queued for every enabled subscription following one of the matched
-        watchlists, unless that subscription already has the story (from any feed).
+        Items already stored for the feed (and repeats within `items`) are skipped. For every
+        enabled subscription following a watchlist an item matched, the story's first alert
+        is queued as "new" (once per story, whichever feed carried it); a later item of a
+        story the subscription has is queued as a "member", and an edited item whose matches
+        gained an entry as an "update". Items of a story a subscription has are queued as
+        members even when they match nothing themselves (the official notice of a story
+        found in the press). The feed's habits, anomalies and boilerplate keys are saved.
         The previous `last_error` text is kept for the feed list; `error_count` says health.
         """
         with self._transaction(f"record the poll of feed {feed!r}") as session:
@@ -533,52 +660,43 @@ class Store:
             for key in self._known_keys(session, row.id, batch):
                 del batch[key]
 
-            watchlist_ids = self._watchlist_ids(session, batch.values())
+            watchlist_ids = self._watchlist_ids(session, [*batch.values(), *updates])
             subscriptions = [
-                (sub.id, set(sub.watchlists))
+                (sub.id, frozenset(sub.watchlists))
                 for sub in session.scalars(
                     select(SubscriptionRow).where(SubscriptionRow.enabled.is_(True))
                 )
             ]
-            new_items = queued = 0
-            to_queue: list[tuple[int, str, int, int]] = []  # (subscription, story, order, item)
-            for order, new in enumerate(batch.values()):
+            item_ids: dict[str, int] = {}
+            candidates: list[_Candidate] = []
+            for new in batch.values():
                 item_id = self._insert_item(session, row.id, new, now)
                 if item_id is None:  # a concurrent poll stored it first
                     continue
-                new_items += 1
-                if not new.matches:
+                item_ids[new.identity.key] = item_id
+                self._insert_matches(session, item_id, new.matches, watchlist_ids)
+                story_key = new.identity.story_key
+                for sub_id, followed in subscriptions:
+                    terms = _terms(new.matches, followed)
+                    # Followers of the story hear of this source whether it matched or not.
+                    candidates.append(_Candidate(sub_id, story_key, item_id, 1, terms))
+            updated = 0
+            for change in updates:
+                before = self._stored_terms(session, change.item_id)
+                revised = self._update_item(session, change, now)
+                if revised is None:
                     continue
-                session.execute(
-                    self._insert(MatchRow),
-                    [
-                        {
-                            "item_id": item_id,
-                            "watchlist_id": watchlist_ids[m.watchlist],
-                            "term": m.term,
-                            "field": m.field,
-                            "start_offset": m.start,
-                            "end_offset": m.end,
-                            "snippet": m.snippet,
-                            "kind": m.kind.value,
-                            "matched": m.matched,
-                            "score": m.score,
-                            "highlight_start": None if m.highlight is None else m.highlight[0],
-                            "highlight_end": None if m.highlight is None else m.highlight[1],
-                        }
-                        for m in new.matches
-                    ],
-                )
-                matched = {m.watchlist for m in new.matches}
-                to_queue.extend(
-                    (sub_id, new.identity.story_key, order, item_id)
-                    for sub_id, followed in subscriptions
-                    if followed & matched
-                )
-            # Key order: polls of different feeds carrying the same stories wait for each
-            # other on PostgreSQL instead of deadlocking. Equal keys: first item in the feed wins.
-            for sub_id, story_key, _, item_id in sorted(to_queue):
-                queued += self._enqueue(session, sub_id, item_id, story_key, now)
+                revision, story_key = revised
+                updated += 1
+                session.execute(delete(MatchRow).where(MatchRow.item_id == change.item_id))
+                self._insert_matches(session, change.item_id, change.matches, watchlist_ids)
+                for sub_id, followed in subscriptions:
+                    terms = _terms(change.matches, followed)
+                    if terms - before:  # only a gained match is news
+                        candidates.append(
+                            _Candidate(sub_id, story_key, change.item_id, revision, terms)
+                        )
+            queued, members = self._queue(session, candidates, now)
 
             row.error_count = 0
             row.last_success_at = now
@@ -586,10 +704,152 @@ class Store:
             row.last_modified = last_modified
             row.url = url
             row.next_poll_at = next_poll_at
-            return PollOutcome(new_items=new_items, queued=queued)
+            if guids_unreliable is not None:
+                row.guids_unreliable = guids_unreliable
+            if links_unreliable is not None:
+                row.links_unreliable = links_unreliable
+            if anomalies:
+                row.anomalies = _with_anomalies(row.anomalies or [], anomalies, now)
+            if boilerplate:
+                row.boilerplate = _with_boilerplate(row.boilerplate or [], boilerplate)
+            return PollOutcome(
+                new_items=len(item_ids),
+                queued=queued,
+                updated=updated,
+                members=members,
+                item_ids=item_ids,
+            )
+
+    def _queue(
+        self, session: Session, candidates: Sequence[_Candidate], now: datetime
+    ) -> tuple[int, int]:
+        """Write the queue rows the candidates call for: (alerts, members) written.
+
+        A candidate with matched terms starts the story ("new") for a subscription that
+        does not have it, and is a "member" (or an "update", for a new revision) of one it
+        has; a candidate without terms counts only for a story the subscription has.
+        """
+        if not candidates:
+            return 0, 0
+        have: set[tuple[int, str]] = set()
+        for chunk in _chunks(sorted({c.story_key for c in candidates})):
+            stmt = (
+                select(AlertQueueRow.subscription_id, AlertQueueRow.story_key)
+                .where(AlertQueueRow.story_key.in_(chunk))
+                .distinct()
+            )
+            have.update((sub_id, key) for sub_id, key in session.execute(stmt))
+        queued = members = 0
+        # Key order: polls of different feeds carrying the same stories wait for each other
+        # on PostgreSQL instead of deadlocking; within a story, matched items go first.
+        for c in sorted(candidates, key=lambda c: (c.subscription_id, c.story_key, not c.terms)):
+            known = (c.subscription_id, c.story_key) in have
+            if not known and not c.terms:
+                continue
+            if not known:
+                kind = AlertKind.NEW
+            else:
+                kind = AlertKind.UPDATE if c.revision > 1 else AlertKind.MEMBER
+            stmt2 = (
+                self._insert(AlertQueueRow)
+                .values(
+                    subscription_id=c.subscription_id,
+                    item_id=c.item_id,
+                    story_key=c.story_key,
+                    queued_at=now,
+                    kind=kind.value,
+                    revision=c.revision,
+                    terms=sorted(c.terms),
+                )
+                # Any unique key: the story's "new" row, or this item revision's row.
+                .on_conflict_do_nothing()
+                .returning(AlertQueueRow.id)
+            )
+            if session.execute(stmt2).scalar_one_or_none() is not None:
+                if kind is AlertKind.MEMBER:
+                    members += 1
+                else:
+                    queued += 1
+                have.add((c.subscription_id, c.story_key))
+        return queued, members
+
+    def _insert_matches(
+        self,
+        session: Session,
+        item_id: int,
+        matches: Sequence[Match],
+        watchlist_ids: Mapping[str, int],
+    ) -> None:
+        if not matches:
+            return
+        session.execute(
+            self._insert(MatchRow),
+            [
+                {
+                    "item_id": item_id,
+                    "watchlist_id": watchlist_ids[m.watchlist],
+                    "term": m.term,
+                    "field": m.field,
+                    "start_offset": m.start,
+                    "end_offset": m.end,
+                    "snippet": m.snippet,
+                    "kind": m.kind.value,
+                    "matched": m.matched,
+                    "score": m.score,
+                    "highlight_start": None if m.highlight is None else m.highlight[0],
+                    "highlight_end": None if m.highlight is None else m.highlight[1],
+                }
+                for m in matches
+            ],
+        )
 
     @staticmethod
-    def _watchlist_ids(session: Session, items: Iterable[NewItem]) -> dict[str, int]:
+    def _stored_terms(session: Session, item_id: int) -> frozenset[str]:
+        stmt = (
+            select(WatchlistRow.name, MatchRow.term)
+            .join(WatchlistRow, WatchlistRow.id == MatchRow.watchlist_id)
+            .where(MatchRow.item_id == item_id)
+        )
+        return frozenset(term_key(w, t) for w, t in session.execute(stmt))
+
+    @staticmethod
+    def _update_item(session: Session, change: ItemUpdate, now: datetime) -> tuple[int, str] | None:
+        """Keep the item's current text as a revision and write the new one.
+
+        Returns the new revision number and the item's story key; None when the item is gone.
+        """
+        row = session.get(ItemRow, change.item_id, with_for_update=True)
+        if row is None:
+            return None
+        session.add(
+            ItemRevisionRow(
+                item_id=row.id,
+                revision=row.revision,
+                title=row.title,
+                summary=row.summary,
+                content=row.content,
+                fetched_at=row.updated_at or row.fetched_at,
+            )
+        )
+        item, identity = change.item, change.identity
+        row.revision += 1
+        row.title = item.title
+        row.summary = item.summary
+        row.summary_html = item.summary_html
+        row.content = item.content or row.content  # a fetched article outlives feed edits
+        row.published_at = item.published or row.published_at
+        row.authors = list(item.authors)
+        row.tags = list(item.tags)
+        row.guid = item.guid
+        row.link = item.link
+        row.guid_key = identity.guid_key
+        row.link_key = identity.link_key
+        row.content_hash = identity.content_hash
+        row.updated_at = now
+        return row.revision, row.story_key
+
+    @staticmethod
+    def _watchlist_ids(session: Session, items: Iterable[NewItem | ItemUpdate]) -> dict[str, int]:
         names = {m.watchlist for new in items for m in new.matches}
         if not names:
             return {}
@@ -620,29 +880,20 @@ class Store:
                 fetched_at=now,
                 authors=list(item.authors),
                 tags=list(item.tags),
+                guid_key=new.identity.guid_key,
+                link_key=new.identity.link_key,
+                url_key=new.identity.url_key,
+                content_hash=new.identity.content_hash,
+                canonical_url=item.canonical_url,
+                story_reason=new.story_reason,
+                extract_error=new.extract_error,
+                fingerprint=new.fingerprint,
             )
             .on_conflict_do_nothing(index_elements=["feed_id", "key"])
             .returning(ItemRow.id)
         )
         item_id: int | None = session.execute(stmt).scalar_one_or_none()
         return item_id
-
-    def _enqueue(
-        self, session: Session, subscription_id: int, item_id: int, story_key: str, now: datetime
-    ) -> int:
-        """Queue the story for the subscription; 0 when it already has it (the unique key)."""
-        stmt = (
-            self._insert(AlertQueueRow)
-            .values(
-                subscription_id=subscription_id,
-                item_id=item_id,
-                story_key=story_key,
-                queued_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["subscription_id", "story_key"])
-            .returning(AlertQueueRow.id)
-        )
-        return 0 if session.execute(stmt).scalar_one_or_none() is None else 1
 
     def record_not_modified(self, feed: str, *, now: datetime, next_poll_at: datetime) -> None:
         """The server said 304: the feed is healthy and unchanged."""
@@ -690,12 +941,17 @@ class Store:
             ]
 
     def pending_entries(self, subscription: str) -> list[PendingEntry]:
-        """Queued alerts not yet in a digest, newest first (published, else fetched)."""
+        """Queued alerts not yet in a digest, newest first (published, else fetched).
+
+        Each carries its story: every stored item of it (official sources first), whether
+        an earlier digest of this subscription already told of the story, and the matched
+        entries it was told of.
+        """
         what = f"load pending alerts of subscription {subscription!r}"
         with self._transaction(what, write=False) as session:
             sub = self._subscription(session, subscription)
             stmt = (
-                select(AlertQueueRow.id, ItemRow, FeedRow.name, FeedRow.title)
+                select(AlertQueueRow, ItemRow, FeedRow.name, FeedRow.title)
                 .join(ItemRow, ItemRow.id == AlertQueueRow.item_id)
                 .join(FeedRow, FeedRow.id == ItemRow.feed_id)
                 .where(AlertQueueRow.subscription_id == sub.id, AlertQueueRow.digest_id.is_(None))
@@ -707,29 +963,80 @@ class Store:
             rows = list(session.execute(stmt))
             items = [item for _, item, _, _ in rows]
             matches = self._matches(session, [i.id for i in items], set(sub.watchlists))
-            feeds_by_story = self._feeds_by_story(session, {i.story_key for i in items})
-            return [
-                PendingEntry(
-                    queue_id=queue_id,
-                    item_id=item.id,
-                    feed=feed_name,
-                    feed_title=feed_title,
-                    title=item.title,
-                    link=item.link,
-                    summary=item.summary,
-                    published=item.published_at,
-                    fetched_at=item.fetched_at,
-                    matches=tuple(matches.get(item.id, ())),
-                    also_in=tuple(
-                        sorted(
-                            title
-                            for name, title in feeds_by_story.get(item.story_key, {}).items()
-                            if name != feed_name
-                        )
-                    ),
+            story_keys = {i.story_key for i in items}
+            sources = self._story_sources(session, story_keys)
+            sent: dict[str, tuple[bool, set[str]]] = {}
+            for chunk in _chunks(sorted(story_keys)):
+                stmt2 = select(
+                    AlertQueueRow.story_key, AlertQueueRow.kind, AlertQueueRow.terms
+                ).where(
+                    AlertQueueRow.subscription_id == sub.id,
+                    AlertQueueRow.story_key.in_(chunk),
+                    AlertQueueRow.digest_id.is_not(None),
                 )
-                for queue_id, item, feed_name, feed_title in rows
-            ]
+                for key, kind, terms in session.execute(stmt2):
+                    was_new, seen = sent.get(key, (False, set()))
+                    seen.update(terms or ())
+                    sent[key] = (was_new or kind == AlertKind.NEW.value, seen)
+            entries = []
+            for queue, item, feed_name, feed_title in rows:
+                story = sources.get(item.story_key, ())
+                story_sent, sent_terms = sent.get(item.story_key, (False, set()))
+                entries.append(
+                    PendingEntry(
+                        queue_id=queue.id,
+                        item_id=item.id,
+                        feed=feed_name,
+                        feed_title=feed_title,
+                        title=item.title,
+                        link=item.link,
+                        summary=item.summary,
+                        published=item.published_at,
+                        fetched_at=item.fetched_at,
+                        matches=tuple(matches.get(item.id, ())),
+                        also_in=tuple(sorted({s.feed_title for s in story if s.feed != feed_name})),
+                        story_key=item.story_key,
+                        kind=AlertKind(queue.kind),
+                        revision=queue.revision,
+                        sources=story,
+                        story_sent=story_sent,
+                        sent_terms=frozenset(sent_terms),
+                    )
+                )
+            return entries
+
+    @staticmethod
+    def _story_sources(
+        session: Session, story_keys: set[str]
+    ) -> dict[str, tuple[StorySource, ...]]:
+        """story key -> its items, official feeds first, then oldest first."""
+        found: dict[str, list[tuple[tuple[bool, datetime, int], StorySource]]] = defaultdict(list)
+        for chunk in _chunks(sorted(story_keys)):
+            stmt = (
+                select(ItemRow, FeedRow.name, FeedRow.title, FeedRow.official)
+                .join(FeedRow, FeedRow.id == ItemRow.feed_id)
+                .where(ItemRow.story_key.in_(chunk))
+            )
+            for item, name, title, official in session.execute(stmt):
+                when = item.published_at or item.fetched_at
+                found[item.story_key].append(
+                    (
+                        (not official, when, item.id),
+                        StorySource(
+                            item_id=item.id,
+                            feed=name,
+                            feed_title=title or name,
+                            title=item.title,
+                            link=item.link,
+                            published=item.published_at,
+                            official=bool(official),
+                        ),
+                    )
+                )
+        return {
+            key: tuple(s for _, s in sorted(rows, key=lambda r: r[0]))
+            for key, rows in found.items()
+        }
 
     @classmethod
     def _matches(
@@ -778,21 +1085,6 @@ class Store:
                     highlight=highlight,
                 )
             )
-
-    @staticmethod
-    def _feeds_by_story(session: Session, story_keys: set[str]) -> dict[str, dict[str, str]]:
-        """story key -> {feed name: feed title (or name)} of every feed carrying the story."""
-        found: dict[str, dict[str, str]] = defaultdict(dict)
-        for chunk in _chunks(sorted(story_keys)):
-            stmt = (
-                select(ItemRow.story_key, FeedRow.name, FeedRow.title)
-                .join(FeedRow, FeedRow.id == ItemRow.feed_id)
-                .where(ItemRow.story_key.in_(chunk))
-                .distinct()
-            )
-            for story_key, feed_name, feed_title in session.execute(stmt):
-                found[story_key][feed_name] = feed_title or feed_name
-        return found
 
     def set_next_digest(self, subscription: str, next_digest_at: datetime | None) -> None:
         """Set when the subscription's next digest is due (None: not scheduled)."""
@@ -1013,6 +1305,100 @@ class Store:
                 self._load_matches(session, matches, MatchRow.item_id.in_(in_window), only=only)
             return [_stored_item(item, feed_name, matches) for item, feed_name in rows]
 
+    # -- stories, revisions, deletion -------------------------------------------------
+    def story_points(self, *, since: datetime, after_id: int = 0) -> list[StoryPoint]:
+        """Fingerprinted items fetched since `since` with an id above `after_id`, by id:
+        what the story index is rebuilt (and kept in step with other processes) from."""
+        stmt = (
+            select(
+                ItemRow.id,
+                ItemRow.story_key,
+                ItemRow.fingerprint,
+                ItemRow.fetched_at,
+                FeedRow.official,
+            )
+            .join(FeedRow, FeedRow.id == ItemRow.feed_id)
+            .where(
+                ItemRow.fetched_at >= since,
+                ItemRow.id > after_id,
+                ItemRow.fingerprint.is_not(None),
+            )
+            .order_by(ItemRow.id)
+        )
+        with self._transaction("load story fingerprints", write=False) as session:
+            return [
+                StoryPoint(item_id, story_key, fingerprint, fetched_at, bool(official))
+                for item_id, story_key, fingerprint, fetched_at, official in session.execute(stmt)
+                if isinstance(fingerprint, dict)
+            ]
+
+    def stories_by_url(self, url_keys: Collection[str]) -> dict[str, str]:
+        """url key -> story key of stored items with that page URL (in any feed)."""
+        found: dict[str, str] = {}
+        with self._transaction("look up stories by URL", write=False) as session:
+            for chunk in _chunks(sorted(set(url_keys))):
+                stmt = (
+                    select(ItemRow.url_key, ItemRow.story_key)
+                    .where(ItemRow.url_key.in_(chunk))
+                    .order_by(ItemRow.id)
+                )
+                for url_key, story_key in session.execute(stmt):
+                    if url_key is not None:
+                        found.setdefault(url_key, story_key)
+        return found
+
+    def revisions(self, item_id: int) -> list[tuple[int, str, str, datetime]]:
+        """Earlier texts of an item: (revision, title, summary, fetched_at), oldest first."""
+        stmt = (
+            select(
+                ItemRevisionRow.revision,
+                ItemRevisionRow.title,
+                ItemRevisionRow.summary,
+                ItemRevisionRow.fetched_at,
+            )
+            .where(ItemRevisionRow.item_id == item_id)
+            .order_by(ItemRevisionRow.revision)
+        )
+        with self._transaction(f"list revisions of item {item_id}", write=False) as session:
+            return [(r, t, s, f) for r, t, s, f in session.execute(stmt)]
+
+    def delete_items(self, item_ids: Collection[int], *, now: datetime) -> int:
+        """Delete items with their matches, revisions and queue rows, leaving tombstones
+        for every key form, so a feed still carrying them never brings them back."""
+        with self._transaction("delete items") as session:
+            return self._delete_items(session, sorted(set(item_ids)), now)
+
+    def prune(self, before: datetime, *, now: datetime) -> int:
+        """Delete (with tombstones) items fetched before `before` that no pending alert
+        still needs; the number deleted."""
+        pending = select(AlertQueueRow.item_id).where(AlertQueueRow.digest_id.is_(None))
+        stmt = select(ItemRow.id).where(ItemRow.fetched_at < before, ItemRow.id.not_in(pending))
+        with self._transaction(f"prune items fetched before {before.isoformat()}") as session:
+            return self._delete_items(session, list(session.scalars(stmt)), now)
+
+    def _delete_items(self, session: Session, item_ids: Sequence[int], now: datetime) -> int:
+        deleted = 0
+        for chunk in _chunks(item_ids):
+            rows = list(session.scalars(select(ItemRow).where(ItemRow.id.in_(chunk))))
+            tombstones = {
+                (row.feed_id, key)
+                for row in rows
+                for key in (row.key, row.guid_key, row.link_key)
+                if key
+            }
+            if tombstones:
+                session.execute(
+                    self._insert(TombstoneRow).on_conflict_do_nothing(),
+                    [{"feed_id": f, "key": k, "deleted_at": now} for f, k in sorted(tombstones)],
+                )
+            ids = [row.id for row in rows]
+            session.execute(delete(MatchRow).where(MatchRow.item_id.in_(ids)))
+            session.execute(delete(ItemRevisionRow).where(ItemRevisionRow.item_id.in_(ids)))
+            session.execute(delete(AlertQueueRow).where(AlertQueueRow.item_id.in_(ids)))
+            session.execute(delete(ItemRow).where(ItemRow.id.in_(ids)))
+            deleted += len(ids)
+        return deleted
+
     def queue(self, subscription: str | None = None) -> list[QueuedAlert]:
         """Every alert_queue row (of one subscription), in queue order."""
         stmt = (
@@ -1031,6 +1417,8 @@ class Store:
                     story_key=row.story_key,
                     queued_at=row.queued_at,
                     digest_id=row.digest_id,
+                    kind=AlertKind(row.kind),
+                    revision=row.revision,
                 )
                 for row, sub_name in session.execute(stmt)
             ]
@@ -1060,6 +1448,10 @@ def _stored_item(item: ItemRow, feed_name: str, matches: dict[int, list[Match]])
         authors=tuple(item.authors),
         tags=tuple(item.tags),
         matches=tuple(matches.get(item.id, ())),
+        revision=item.revision,
+        story_reason=item.story_reason,
+        canonical_url=item.canonical_url,
+        extract_error=item.extract_error,
     )
 
 
