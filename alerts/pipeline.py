@@ -28,9 +28,8 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 from alerts.config import Config, Settings
 from alerts.dedup.fingerprint import fingerprint, fingerprint_from_record, fingerprint_to_record
-from alerts.dedup.identity import FeedHabits, Verdict, lookup_keys, resolve
+from alerts.dedup.identity import FeedHabits, Verdict, lookup_keys, page_key, resolve
 from alerts.dedup.stories import StoryIndex
-from alerts.dedup.urls import url_story_key
 from alerts.delivery.base import Channel
 from alerts.delivery.digest import (
     build_digest,
@@ -50,7 +49,13 @@ from alerts.domain import (
     NewItem,
     PendingDelivery,
 )
-from alerts.errors import DeliveryError, PermanentDeliveryError, SourceError, StoreError
+from alerts.errors import (
+    DeliveryError,
+    ExtractionError,
+    PermanentDeliveryError,
+    SourceError,
+    StoreError,
+)
 from alerts.logs import event, get_logger
 from alerts.matching import Matcher, compile_watchlists
 from alerts.sources.article import extract_article
@@ -251,8 +256,9 @@ def _without_furniture(
 def _page_keys(item: Item, identity: Identity) -> list[str]:
     """The item's page URL keys: its link's, and its page's canonical URL's."""
     keys = [identity.url_key] if identity.url_key else []
-    if item.canonical_url:
-        keys.append(f"url:{url_story_key(item.canonical_url)}")
+    canonical = page_key(item.canonical_url) if item.canonical_url else None
+    if canonical and canonical not in keys:
+        keys.append(canonical)
     return keys
 
 
@@ -414,8 +420,15 @@ class Pipeline:
             cleaned, boilerplate = _without_furniture(items, state)
             clean = {id(raw): item for raw, item in zip(items, cleaned, strict=True)}
             fresh = [(clean[id(r.item)], r.identity) for r in resolution.of(Verdict.NEW)]
+            # An edited entry is matched with the article text already stored for it, so
+            # the edit neither loses those matches nor counts them as new.
             edits = [
-                replace(r, item=clean[id(r.item)])
+                replace(
+                    r,
+                    item=replace(
+                        clean[id(r.item)], content=clean[id(r.item)].content or r.known.content
+                    ),
+                )
                 for r in resolution.of(Verdict.UPDATE)
                 if r.known is not None
             ]
@@ -522,15 +535,18 @@ class Pipeline:
                     feed=feed,
                 )
             except SourceError as exc:
+                message = exc.message
+                if not isinstance(exc, ExtractionError):  # those name the page already
+                    message = f"article {item.link}: {message}"
                 event(
                     log,
                     "article_failed",
                     level=logging.WARNING,
                     feed=feed,
                     link=item.link,
-                    error=exc.message,
+                    error=message,
                 )
-                return item, exc.message
+                return item, message
             return (
                 replace(
                     item,

@@ -171,7 +171,7 @@ def run(total: int, words: int, *, measure: bool = False, span: timedelta = SPAN
     corpus = Corpus(words=words)
     index = StoryIndex()
     labels: dict[int, int] = {}
-    predicted: dict[int, int] = {}
+    predicted: dict[int, str] = {}
     durations: list[float] = []
     memory: dict[int, tuple[int, int]] = {}
     words_seen = 0
@@ -180,7 +180,8 @@ def run(total: int, words: int, *, measure: bool = False, span: timedelta = SPAN
         started = time.perf_counter()
         fp = fingerprint(item.title, item.text)
         placement = index.place(fp, at=item.at, official=item.official)
-        story = placement.story_id if placement else n
+        # Story keys are strings in the service (the first item's URL key): so here too.
+        story = placement.story_id if placement else f"url:outlet.example/2025/story-{n}"
         index.add(n, story, fp, at=item.at, official=item.official)
         durations.append(time.perf_counter() - started)
         labels[n] = item.story
@@ -216,7 +217,7 @@ def resident() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _pairwise(labels: dict[int, int], predicted: dict[int, int]) -> tuple[float, float]:
+def _pairwise(labels: dict[int, int], predicted: dict[int, str]) -> tuple[float, float]:
     def pairs(counter: Counter[object]) -> int:
         return sum(c * (c - 1) // 2 for c in counter.values())
 

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from alerts.cli import main
+from alerts.store import Store, make_engine
 from tests.support.feed_server import FeedServer
 from tests.test_pipeline import NAVALNY, NAVALNY_SYNDICATED, RATES, rss
 
@@ -223,6 +224,36 @@ def test_demo_lands_one_digest_with_the_syndicated_story_once(tmp_path: Path) ->
         .get_body(preferencelist=("plain",))
         .get_content()
     )
-    assert text.count("sanctions-russia-navalny") == 1  # syndicated twice, alerted once
+    # Syndicated twice and noticed officially, alerted once: one story listing all three
+    # sources, the official notice first; the Iran story is the other one.
+    assert text.count("\n* ") == 2, text
+    sources = text.split("Sources (3):", 1)[1]
+    assert sources.index("[official]") < sources.index("Global Wire") < sources.index("Courier")
     assert "Navalny" in text and "Iran" in text
     assert "digest written to" in result.stdout
+
+
+def test_items_list_delete_and_prune(setup: dict[str, str]) -> None:
+    common = ["--config", setup["config"], "--database", setup["database"]]
+    env = {"ALERTS_SMTP_URL": "", "ALERTS_OUTBOX_DIR": setup["outbox"]}
+    assert invoke("poll", "--once", *common, env=env).exit_code == 0
+
+    listed = invoke("items", "list", *common, env=env)
+    assert listed.exit_code == 0 and "Central bank holds rates" in listed.output
+    assert "same page URL" in listed.output  # the syndicated copy joined the wire's story
+
+    engine = make_engine(setup["database"])
+    try:
+        rates = next(i for i in Store(engine).items() if "rates" in i.title)
+        deleted = invoke("items", "delete", str(rates.id), "999999", *common, env=env)
+        assert deleted.exit_code == 0 and "deleted 1 item(s); missing: 1" in deleted.output
+        # The feed still carries it: the tombstone keeps it out.
+        assert invoke("poll", "--once", *common, env=env).exit_code == 0
+        assert all("rates" not in i.title for i in Store(engine).items())
+    finally:
+        engine.dispose()
+
+    too_soon = invoke("items", "prune", "--older-than", "1h", *common, env=env)
+    assert too_soon.exit_code == 2 and "story window" in too_soon.output
+    pruned = invoke("items", "prune", "--older-than", "30d", *common, env=env)
+    assert pruned.exit_code == 0 and "deleted 0 item(s)" in pruned.output

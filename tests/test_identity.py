@@ -145,10 +145,53 @@ def test_reused_guid_for_a_different_article_is_a_new_item() -> None:
     assert any("re-used guid" in a for a in result.anomalies)
 
 
-def test_same_text_under_new_guid_and_link_is_the_same_item() -> None:
+def test_same_text_under_new_guid_and_link_is_a_new_item() -> None:
+    """Never merged by text alone: two notices titled "Russia-related Designations" with
+    their own guids and links are two actions (story clustering joins real copies)."""
     old = item(guid="a", link="https://news.example/a")
-    moved = item(guid="b", link="https://mirror.example/a")
-    assert resolve([moved], [stored(old)]).items[0].verdict is Verdict.SAME
+    moved = item(guid="b", link="https://news.example/b")
+    assert resolve([moved], [stored(old)]).items[0].verdict is Verdict.NEW
+
+
+def test_a_link_shared_with_a_stored_different_article_is_not_an_edit() -> None:
+    """A feed linking every entry to one landing page, seen one entry per poll."""
+    landing = "https://gov.example/notices"
+    old = item(guid="n-1", link=landing, title="Hezbollah financiers designated")
+    new = item(
+        guid="n-2",
+        link=landing,
+        title="Rosneft trading arm designated",
+        summary="A trading subsidiary of the oil company was added to the list.",
+    )
+    result = resolve([new], [stored(old)])
+    assert result.items[0].verdict is Verdict.NEW
+    assert result.habits.links_unreliable
+    # Its story is its own: the shared landing page names no story.
+    assert result.items[0].identity.url_key is None
+    assert result.items[0].identity.story_key.startswith("item:f:")
+
+
+def test_items_without_a_page_get_a_story_of_their_own() -> None:
+    bare = item(guid=None, link=None, title="Update", summary="")
+    other_feed = replace(bare, feed="g")
+    assert identify(bare).story_key != identify(other_feed).story_key
+    assert identify(item(link="https://news.example/")).url_key is None  # a home page
+
+
+def test_tombstones_of_unreliable_forms_do_not_kill_later_items() -> None:
+    landing = "https://gov.example/notices"
+    habits = FeedHabits(links_unreliable=True)
+    later = item(guid="n-9", link=landing, title="Another notice")
+    result = resolve([later], [], habits=habits, tombstones={f"link:{landing}"})
+    assert result.items[0].verdict is Verdict.NEW
+
+
+def test_two_entries_resolving_to_one_stored_item_give_one_update() -> None:
+    old = item(guid="a", link="https://news.example/a")
+    first = replace(old, title="Edited once, by the feed's guid")
+    second = replace(old, guid="zzz", title="Edited twice, found by the link")
+    result = resolve([first, second], [stored(old)])
+    assert [r.verdict for r in result.items] == [Verdict.UPDATE]
 
 
 def test_tombstoned_items_never_come_back() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, Engine, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 import alerts
+from alerts.dedup.identity import Verdict, lookup_keys, resolve
 from alerts.domain import (
     AlertKind,
     ChannelConfig,
@@ -289,6 +291,20 @@ def test_0002_upgrades_0001_data(database_url: str) -> None:
         assert store.stories_by_url(["url:news.example/a"]) == {
             "url:news.example/a": "url:news.example/a"
         }
+        # Identity forms and queue terms are backfilled: the item is recognised, unchanged.
+        polled = Item(
+            feed="ofac",
+            guid="a",
+            link="https://news.example/a",
+            title="Russia sanctions",
+            summary="Russia sanctions announced.",
+        )
+        known, _ = store.identity_lookup("ofac", lookup_keys([polled]))
+        [verdict] = resolve([polled], known).items
+        assert verdict.verdict is Verdict.SAME
+        with engine.connect() as connection:
+            terms = connection.execute(text("SELECT terms FROM alert_queue")).scalar_one()
+        assert (json.loads(terms) if isinstance(terms, str) else terms) == ["russia\x1fRussia"]
         assert [i.key for i in store.items_since(T0)] == ["a"]
         with engine.connect() as connection:
             rows = connection.execute(

@@ -172,6 +172,8 @@ async def test_one_alert_per_story_with_every_source(
     assert await pipeline.deliver_due() == []
     [courier] = store.items("courier")
     assert courier.revision == 2 and len(store.revisions(courier.id)) == 1
+    # The edit is matched with the stored article text: its matches there are kept.
+    assert "content" in {m.field for m in courier.matches}
 
     # An edit that adds a watched name is an update line flagged with it, not a new alert.
     clock.advance(hours=1)  # type: ignore[attr-defined]
@@ -225,3 +227,74 @@ async def test_a_restart_keeps_stories_and_does_not_re_alert(
     assert [q.kind for q in store.queue("mail-sub")] == [AlertKind.NEW, AlertKind.MEMBER]
     assert await second.deliver_due() == []
     assert len(smtp_server.messages) == 1
+
+
+async def test_article_pages_that_cannot_be_read_leave_the_item_with_its_feed_text(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp_server: SmtpTestServer,
+    store: Store,
+    make_pipeline: Callable[..., Any],
+) -> None:
+    """A huge page, a PDF, a paywall stub, a redirect loop: the item is kept with its feed
+    text and still matched, the error is recorded on it, the poll goes on. A page in a
+    broken encoding (cp1251 declared utf-8) is repaired and read."""
+    cyrillic = "Санкции против Роснефти объявлены сегодня министерством финансов США. "
+    pages = {
+        "huge": b"<html><body><article><p>" + b"Rosneft " * 400_000 + b"</p></article></html>",
+        "pdf": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj",
+        "stub": (
+            b"<html><body><article><h1>Treasury designates Rosneft unit</h1><p>Subscribe to "
+            b"continue reading this article.</p></article><div class='paywall'>Subscribe now"
+            b"</div></body></html>"
+        ),
+        "encoding": (
+            b"<html><head><meta charset='utf-8'><title>t</title></head><body><article><p>"
+            + (cyrillic * 6).encode("cp1251")
+            + b"</p></article></body></html>"
+        ),
+    }
+    for name, body in pages.items():
+        kind = "application/pdf" if name == "pdf" else "text/html; charset=utf-8"
+        feed_server.route(f"/{name}/a.html", body=body, headers={"Content-Type": kind})
+    feed_server.redirect("/loop/a.html", "/loop/b.html", status=302)
+    feed_server.redirect("/loop/b.html", "/loop/a.html", status=302)
+    names = [*pages, "loop"]
+    for name in names:
+        entry = item(
+            f"{name}-1",
+            f"{name}: Treasury designates Rosneft unit",
+            feed_server.url(f"/{name}/a.html"),
+            f"The Treasury designated a trading unit of Rosneft ({name}).",
+        )
+        feed_server.route(f"/{name}.xml", body=rss(entry, title=name))
+    lines = [
+        f'[[feeds]]\nname = "{n}"\nurl = "{feed_server.url(f"/{n}.xml")}"\nfetch_article = true\n'
+        for n in names
+    ]
+    lines.append('[[watchlists]]\nname = "w"\nterms = ["Rosneft", "Роснефть"]\n')
+    lines.append('[[channels]]\nname = "mail"\ntype = "email"\nto = ["a@example.org"]\n')
+    lines.append('[[subscriptions]]\nname = "mail-sub"\nwatchlists = ["w"]\nchannel = "mail"\n')
+    path = tmp_path / "feeds.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    pipeline: Pipeline = await make_pipeline(
+        load_config(path, environ={}), smtp_url=smtp_server.url
+    )
+
+    results = {r.feed: r for r in await pipeline.poll_due()}
+    assert {r.status for r in results.values()} == {"fetched"}
+    stored = {i.feed: i for i in store.items()}
+    assert set(stored) == set(names)
+    expected = {
+        "huge": "cap",
+        "pdf": "not an html page",
+        "stub": "paywall",
+        "loop": "redirect",
+    }
+    for name, words in expected.items():
+        got = stored[name]
+        assert got.extract_error and words in got.extract_error.lower(), (name, got.extract_error)
+        assert got.content == "" and got.summary.startswith("The Treasury designated")
+        assert any(m.term == "Rosneft" for m in got.matches), name
+    assert stored["encoding"].extract_error is None
+    assert "Роснефти" in stored["encoding"].content

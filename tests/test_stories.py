@@ -156,6 +156,31 @@ def test_press_reports_are_not_linked_by_names_alone() -> None:
     assert index.place(fp(STATE_NOTICE), at=T0, official=False) is None
 
 
+def test_an_outlets_own_rewrite_joins_on_shared_names_and_some_wording() -> None:
+    """Below the near-duplicate threshold, a report still joins another that names the same
+    people and companies when part of the wording is shared (one outlet rewrote the wire)."""
+    rewrite = [
+        "Sanctions hit a drone parts ring. Washington's latest move targets a trading house "
+        "said to serve Tehran's armed forces, according to people briefed on the decision.",
+        WIRE[1],
+        "Analysts said the step would mostly complicate payments for the companies, which "
+        "rely on banks in the Gulf, and could push them to move their business elsewhere.",
+    ]
+    index = StoryIndex()
+    store(index, 1, fp(*WIRE), T0)
+    placement = index.place(fp(*rewrite), at=T0 + timedelta(hours=3), official=False)
+    assert placement is not None and placement.story_id == 1
+    assert "report sharing" in placement.reason and "velani" in placement.reason.casefold()
+    # The same names without shared wording (a different report on the same people) do not.
+    other = [
+        "Omid Rostami and Darius Velani, named by Washington last week, gave an interview "
+        "from Dubai in which they denied any link with Caspian Bridge Trading in Hong Kong.",
+        "Both men said they would challenge the listing and that their accounts in the "
+        "United Arab Emirates had been frozen by banks acting out of caution.",
+    ]
+    assert index.place(fp(*other), at=T0 + timedelta(days=1), official=False) is None
+
+
 def test_a_notice_outside_the_link_window_stays_apart() -> None:
     index = StoryIndex(link_window=timedelta(days=4))
     store(index, 1, fp(*WIRE), T0)

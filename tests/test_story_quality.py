@@ -40,7 +40,7 @@ def cluster(
         text = f"{item.text}\n{item.footer}" if footers and item.footer else item.text
         fp = fingerprint(item.title, text)
         placement = index.place(fp, at=item.published, official=item.official)
-        story = placement.story_id if placement else n
+        story = placement.story_id if placement else item.id
         index.add(n, story, fp, at=item.published, official=item.official)
         predicted[item.id] = story
         placements[item.id] = placement

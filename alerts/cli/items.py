@@ -67,16 +67,23 @@ def delete(config_path: str | None, database: str | None, item_ids: tuple[int, .
     "--older-than",
     "older_than",
     required=True,
-    help='Age of items to delete, e.g. "90d" (items with pending alerts are kept).',
+    help='Age of items to delete, e.g. "90d"; at least the story window '
+    "(ALERTS_STORY_WINDOW_DAYS). Items with pending alerts are kept.",
 )
 def prune(config_path: str | None, database: str | None, older_than: str) -> None:
     """Delete items fetched before a cut-off, leaving tombstones."""
     with errors_reported():
-        try:
-            age = parse_interval(older_than, low=timedelta(hours=1), high=None)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--older-than") from exc
         ctx = Context(config_path, database)
+        # Younger items still gather their stories' later reports: pruning them would let
+        # a later copy start the story again and alert subscribers a second time.
+        window = timedelta(days=ctx.settings.story_window_days)
+        try:
+            age = parse_interval(older_than, low=window, high=None)
+        except ValueError as exc:
+            raise click.BadParameter(
+                f"{exc} (ALERTS_STORY_WINDOW_DAYS: items inside the story window are kept)",
+                param_hint="--older-than",
+            ) from exc
         now = datetime.now(UTC)
         deleted = with_store(ctx.settings, lambda store: store.prune(now - age, now=now))
         click.echo(f"deleted {deleted} item(s) fetched before {(now - age):%Y-%m-%d %H:%M} UTC")

@@ -40,6 +40,7 @@ __all__ = [
     "content_hash",
     "identify",
     "lookup_keys",
+    "page_key",
     "resolve",
     "unique_items",
 ]
@@ -89,7 +90,7 @@ def identify(item: Item, habits: FeedHabits = FeedHabits()) -> Identity:
     hashed = content_hash(item.title, item.summary)
     guid_key = _bounded(f"guid:{canonical_url(guid)}") if guid else None
     link_key = _bounded(f"link:{canonical_url(link)}") if link else None
-    url_key = _bounded(f"url:{url_story_key(link)}") if link else None
+    url_key = page_key(link) if link and not habits.links_unreliable else None
     if guid_key and not habits.guids_unreliable:
         key = guid_key
     elif link_key and not habits.links_unreliable:
@@ -98,12 +99,25 @@ def identify(item: Item, habits: FeedHabits = FeedHabits()) -> Identity:
         key = f"hash:{hashed}"
     return Identity(
         key=key,
-        story_key=url_key or f"hash:{hashed}",
+        # Without a page of its own, an item starts a story of its own: two feeds' empty
+        # or one-word items must never share a story by having the same (lack of) text.
+        story_key=url_key or _bounded(f"item:{item.feed}:{key}"),
         guid_key=guid_key,
         link_key=link_key,
         content_hash=hashed,
         url_key=url_key,
     )
+
+
+def page_key(url: str) -> str | None:
+    """The story key of a page URL ("url:" + the URL without scheme), or None for a URL
+    that names no particular page: a site's home or section root, which feeds and
+    canonical tags use as a catch-all."""
+    key = url_story_key(url)
+    path = key.partition("/")[2]
+    if not path or "://" in key or "." not in key.partition("/")[0]:
+        return None
+    return _bounded(f"url:{key}")
 
 
 def _bounded(key: str) -> str:
@@ -139,6 +153,7 @@ class KnownItem:
     title: str
     summary: str
     revision: int = 1
+    content: str = ""  # the stored article text: an edit of the feed entry keeps it
 
 
 class Verdict(StrEnum):
@@ -197,23 +212,19 @@ def resolve(
     """
     anomalies: list[str] = []
     ids = [identify(item) for item in items]
-    guids_bad = habits.guids_unreliable or _shared(
-        ids, items, "guid_key", "guids", anomalies, known
-    )
-    links_bad = habits.links_unreliable or _shared(ids, items, "link_key", "links", anomalies)
+    guids_bad = habits.guids_unreliable or _shared(ids, items, "guid_key", anomalies, known)
+    links_bad = habits.links_unreliable or _shared(ids, items, "link_key", anomalies, known)
     new_habits = FeedHabits(guids_unreliable=guids_bad, links_unreliable=links_bad)
 
     by_key: dict[str, KnownItem] = {}
     by_guid: dict[str, KnownItem] = {}
     by_link: dict[str, KnownItem] = {}
-    by_hash: dict[str, KnownItem] = {}
     for k in known:
         by_key.setdefault(k.key, k)
         if k.guid_key:
             by_guid.setdefault(k.guid_key, k)
         if k.link_key:
             by_link.setdefault(k.link_key, k)
-        by_hash.setdefault(k.content_hash, k)
     dead = set(tombstones)
 
     resolved: list[Resolved] = []
@@ -224,7 +235,13 @@ def resolve(
         if identity.key in seen:
             continue  # the feed repeats an entry within this poll: keep the first
         seen.add(identity.key)
-        forms = {identity.key, identity.guid_key, identity.link_key}
+        # Only the forms the feed keeps unique identify: a tombstoned home-page link must
+        # not kill every later item of a feed whose entries all link there.
+        forms = {identity.key}
+        if not guids_bad and identity.guid_key:
+            forms.add(identity.guid_key)
+        if not links_bad and identity.link_key:
+            forms.add(identity.link_key)
         if dead & forms:
             resolved.append(Resolved(item, identity, Verdict.DELETED))
             continue
@@ -235,15 +252,20 @@ def resolve(
             match = by_link.get(identity.link_key)
             if match is not None and match.guid_key and identity.guid_key:
                 changed_guids += 1
-        if match is None:
-            match = by_hash.get(identity.content_hash)
+        # No match by content hash alone: two notices titled "Russia-related Designations"
+        # with their own guids and links are two actions, and losing one is the worst
+        # outcome. A copy under a new guid and link becomes a member of the same story.
         if match is None:
             resolved.append(Resolved(item, identity, Verdict.NEW))
             continue
+        if match.key in seen and match.key != identity.key:
+            continue  # two entries of this poll are one stored item: keep the first
+        seen.add(match.key)
         # Stored under its own key form: keep that key so the unique index stays right.
         identity = replace(identity, key=match.key)
-        verdict = Verdict.SAME if match.content_hash == identity.content_hash else Verdict.UPDATE
-        resolved.append(Resolved(item, identity, verdict, match))
+        # A hash missing (rows from before it was kept) is taken as unchanged.
+        same = match.content_hash in ("", identity.content_hash)
+        resolved.append(Resolved(item, identity, Verdict.SAME if same else Verdict.UPDATE, match))
     if changed_guids:
         anomalies.append(
             f"{changed_guids} item(s) came back with a new guid but the same link; "
@@ -256,16 +278,21 @@ def _shared(
     ids: Sequence[Identity],
     items: Sequence[Item],
     form: str,
-    what: str,
     anomalies: list[str],
     known: Collection[KnownItem] = (),
 ) -> bool:
-    """True when one `form` key (guid or link) stands for different articles.
+    """True when one `form` key ("guid_key" or "link_key") stands for different articles.
 
-    Within the poll: two entries with the same key but different words. Against the store
-    (guids only): a stored guid now carried by an article with another link and other
-    words, i.e. the publisher re-used it.
+    Within the poll: two entries with the same key but different words. Against the store:
+    a stored item with the same key but another value of the other form (another link for
+    a guid, another guid for a link) and other words: the publisher re-used the key, or
+    links every entry to one landing page.
     """
+    what, other, fallback = (
+        ("guids", "link_key", "their links")
+        if form == "guid_key"
+        else ("links", "guid_key", "their content")
+    )
     groups: dict[str, list[int]] = defaultdict(list)
     for index, identity in enumerate(ids):
         value = getattr(identity, form)
@@ -276,23 +303,28 @@ def _shared(
         if len(hashes) > 1 and not _all_alike([items[i] for i in members]):
             anomalies.append(
                 f"{len(members)} different items share one of the feed's {what} "
-                f"({_short(value)}); items are now told apart by "
-                f"{'their links' if form == 'guid_key' else 'their content'}"
+                f"({_short(value)}); items are now told apart by {fallback}"
             )
             return True
+    stored: dict[str, list[KnownItem]] = defaultdict(list)
+    for k in known:
+        value = getattr(k, form)
+        if value:
+            stored[value].append(k)
     for identity, item in zip(ids, items, strict=True):
-        if form != "guid_key" or not identity.guid_key or not identity.link_key:
+        value, mine = getattr(identity, form), getattr(identity, other)
+        if not value or not mine:
             continue
-        for k in known:
+        for k in stored.get(value, ()):
+            theirs = getattr(k, other)
             if (
-                k.guid_key == identity.guid_key
-                and k.link_key
-                and k.link_key != identity.link_key
+                theirs
+                and theirs != mine
                 and not _alike(f"{k.title} {k.summary}", f"{item.title} {item.summary}")
             ):
                 anomalies.append(
-                    f"the feed re-used guid {_short(identity.guid_key)} for a different "
-                    "article; items are now told apart by their links"
+                    f"the feed re-used {what[:-1]} {_short(value)} for a different "
+                    f"article; items are now told apart by {fallback}"
                 )
                 return True
     return False

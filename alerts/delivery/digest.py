@@ -111,11 +111,9 @@ def _merged_matches(group: Sequence[PendingEntry], followed: set[str]) -> tuple[
 def _story_entry(group: Sequence[PendingEntry], matches: tuple[Match, ...]) -> DigestEntry:
     """The digest entry for one story's pending entries (all of one subscription)."""
     sent = any(e.story_sent for e in group) and not any(e.kind is AlertKind.NEW for e in group)
-    # The headline: the entry that started the story for this subscription, else the
-    # earliest matched one, else the earliest.
-    lead = next((e for e in group if e.kind is AlertKind.NEW), None) or min(
-        group, key=lambda e: (not e.matches, e.published or e.fetched_at, e.item_id)
-    )
+    # The headline: the earliest matched report (polls finish in any order, so the entry
+    # that happened to start the story may be a later copy), else the earliest entry.
+    lead = min(group, key=lambda e: (not e.matches, e.published or e.fetched_at, e.item_id))
     sent_terms = frozenset().union(*(e.sent_terms for e in group))
     new_terms: tuple[str, ...] = ()
     if sent:

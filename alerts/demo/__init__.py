@@ -51,6 +51,7 @@ interval = "1m"
 [[feeds]]
 name = "notices"
 title = "Financial sanctions notices"
+official = true
 url = "{base}/notices.atom"
 interval = "1m"
 

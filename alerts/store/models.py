@@ -45,6 +45,8 @@ NAMING_CONVENTION = {
 }
 
 DELIVERY_STATUSES = ("pending", "sent", "dead")
+# The WHERE clause of the partial unique index on a story's "new" alert row.
+NEW_ONLY = text("kind = 'new'")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -309,8 +311,8 @@ class AlertQueueRow(Base):
             "subscription_id",
             "story_key",
             unique=True,
-            sqlite_where=text("kind = 'new'"),
-            postgresql_where=text("kind = 'new'"),
+            sqlite_where=NEW_ONLY,
+            postgresql_where=NEW_ONLY,
         ),
         UniqueConstraint("subscription_id", "item_id", "revision"),
         Index(None, "subscription_id", "story_key"),

@@ -47,6 +47,7 @@ from alerts.errors import StoreError
 from alerts.logs import event, get_logger
 from alerts.store.engine import SQLITE_BEGIN_OPTION
 from alerts.store.models import (
+    NEW_ONLY,
     AlertQueueRow,
     Base,
     ChannelRow,
@@ -613,6 +614,7 @@ class Store:
                     title=row.title,
                     summary=row.summary,
                     revision=row.revision,
+                    content=row.content,
                 )
                 for row in rows.values()
             ]
@@ -746,32 +748,48 @@ class Store:
             known = (c.subscription_id, c.story_key) in have
             if not known and not c.terms:
                 continue
+            kind: AlertKind | None = None
             if not known:
-                kind = AlertKind.NEW
+                # The story's first alert, unless another poll (another process) queued it
+                # meanwhile: then the partial unique index says no, and this is a member.
+                kind = self._queue_row(session, c, AlertKind.NEW, now, new_story=True)
+            if kind is None:
+                later = AlertKind.UPDATE if c.revision > 1 else AlertKind.MEMBER
+                kind = self._queue_row(session, c, later, now, new_story=False)
+            if kind is None:
+                continue  # this item revision is queued for the subscription already
+            if kind is AlertKind.MEMBER:
+                members += 1
             else:
-                kind = AlertKind.UPDATE if c.revision > 1 else AlertKind.MEMBER
-            stmt2 = (
-                self._insert(AlertQueueRow)
-                .values(
-                    subscription_id=c.subscription_id,
-                    item_id=c.item_id,
-                    story_key=c.story_key,
-                    queued_at=now,
-                    kind=kind.value,
-                    revision=c.revision,
-                    terms=sorted(c.terms),
-                )
-                # Any unique key: the story's "new" row, or this item revision's row.
-                .on_conflict_do_nothing()
-                .returning(AlertQueueRow.id)
-            )
-            if session.execute(stmt2).scalar_one_or_none() is not None:
-                if kind is AlertKind.MEMBER:
-                    members += 1
-                else:
-                    queued += 1
-                have.add((c.subscription_id, c.story_key))
+                queued += 1
+            have.add((c.subscription_id, c.story_key))
         return queued, members
+
+    def _queue_row(
+        self, session: Session, c: _Candidate, kind: AlertKind, now: datetime, *, new_story: bool
+    ) -> AlertKind | None:
+        """Insert one queue row; None when its unique key (the story's "new" row, or this
+        item revision's row) is taken. Each conflict target is named, so a taken "new" row
+        is told apart from a repeated item revision."""
+        stmt = self._insert(AlertQueueRow).values(
+            subscription_id=c.subscription_id,
+            item_id=c.item_id,
+            story_key=c.story_key,
+            queued_at=now,
+            kind=kind.value,
+            revision=c.revision,
+            terms=sorted(c.terms),
+        )
+        if new_story:
+            stmt = stmt.on_conflict_do_nothing(
+                index_elements=["subscription_id", "story_key"], index_where=NEW_ONLY
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(
+                index_elements=["subscription_id", "item_id", "revision"]
+            )
+        inserted = session.execute(stmt.returning(AlertQueueRow.id)).scalar_one_or_none()
+        return None if inserted is None else kind
 
     def _insert_matches(
         self,

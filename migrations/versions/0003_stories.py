@@ -54,6 +54,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("fingerprint", sa.JSON(), nullable=True))
     # Until now a story was keyed by its page's URL: that is the item's url key.
     op.execute(sa.text("UPDATE items SET url_key = story_key WHERE story_key LIKE 'url:%'"))
+    _backfill_identity_forms()
     op.create_index("ix_items_url_key", "items", ["url_key"])
     op.create_index("ix_items_feed_id_guid_key", "items", ["feed_id", "guid_key"])
     op.create_index("ix_items_feed_id_link_key", "items", ["feed_id", "link_key"])
@@ -94,6 +95,7 @@ def upgrade() -> None:
             "uq_alert_queue_subscription_id_item_id_revision",
             ["subscription_id", "item_id", "revision"],
         )
+    _backfill_queue_terms()
     op.create_index(
         "ix_alert_queue_subscription_id_story_key", "alert_queue", ["subscription_id", "story_key"]
     )
@@ -105,6 +107,105 @@ def upgrade() -> None:
         sqlite_where=NEW_ONLY,
         postgresql_where=NEW_ONLY,
     )
+
+
+_BATCH = 1000
+
+
+def _backfill_identity_forms() -> None:
+    """Every stored item's guid and link keys and content hash, as the code now computes
+    them: without them, the first poll after the upgrade would take every item still in
+    its feed for an edit (no hash to compare), or for a new item once a feed's habits
+    flip (no guid or link key to find it by). Uses the application's own identity code,
+    so that stored and computed forms agree."""
+    from alerts.dedup.identity import identify
+    from alerts.domain import Item
+
+    connection = op.get_bind()
+    items = sa.table(
+        "items",
+        sa.column("id", sa.Integer),
+        sa.column("guid", sa.Text),
+        sa.column("link", sa.Text),
+        sa.column("title", sa.Text),
+        sa.column("summary", sa.Text),
+        sa.column("guid_key", sa.Text),
+        sa.column("link_key", sa.Text),
+        sa.column("content_hash", sa.String),
+    )
+    last = 0
+    while True:
+        rows = connection.execute(
+            sa.select(items.c.id, items.c.guid, items.c.link, items.c.title, items.c.summary)
+            .where(items.c.id > last)
+            .order_by(items.c.id)
+            .limit(_BATCH)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            identity = identify(
+                Item(feed="", guid=row.guid, link=row.link, title=row.title, summary=row.summary)
+            )
+            connection.execute(
+                sa.update(items)
+                .where(items.c.id == row.id)
+                .values(
+                    guid_key=identity.guid_key,
+                    link_key=identity.link_key,
+                    content_hash=identity.content_hash,
+                )
+            )
+        last = rows[-1].id
+
+
+def _backfill_queue_terms() -> None:
+    """What each queued alert was for ("watchlist\\x1fterm" of its item's matches in the
+    subscription's watchlists): without it, the next copy of a story sent before the
+    upgrade would look like it adds every matched entry, and alert again."""
+    connection = op.get_bind()
+    queue = sa.table(
+        "alert_queue",
+        sa.column("id", sa.Integer),
+        sa.column("subscription_id", sa.Integer),
+        sa.column("item_id", sa.Integer),
+        sa.column("terms", sa.JSON),
+    )
+    matches = sa.table(
+        "matches", sa.column("item_id", sa.Integer), sa.column("watchlist_id", sa.Integer),
+        sa.column("term", sa.Text),
+    )  # fmt: skip
+    watchlists = sa.table("watchlists", sa.column("id", sa.Integer), sa.column("name", sa.Text))
+    subscriptions = sa.table(
+        "subscriptions", sa.column("id", sa.Integer), sa.column("watchlists", sa.JSON)
+    )
+    followed = {
+        row.id: set(row.watchlists or ())
+        for row in connection.execute(sa.select(subscriptions.c.id, subscriptions.c.watchlists))
+    }
+    last = 0
+    while True:
+        rows = connection.execute(
+            sa.select(queue.c.id, queue.c.subscription_id, queue.c.item_id)
+            .where(queue.c.id > last)
+            .order_by(queue.c.id)
+            .limit(_BATCH)
+        ).all()
+        if not rows:
+            return
+        found: dict[int, set[str]] = {}
+        stmt = (
+            sa.select(matches.c.item_id, watchlists.c.name, matches.c.term)
+            .join(watchlists, watchlists.c.id == matches.c.watchlist_id)
+            .where(matches.c.item_id.in_({row.item_id for row in rows}))
+        )
+        for item_id, name, term in connection.execute(stmt):
+            found.setdefault(item_id, set()).add(f"{name}\x1f{term}")
+        for row in rows:
+            wanted = followed.get(row.subscription_id, set())
+            terms = sorted(t for t in found.get(row.item_id, ()) if t.split("\x1f")[0] in wanted)
+            connection.execute(sa.update(queue).where(queue.c.id == row.id).values(terms=terms))
+        last = rows[-1].id
 
 
 def downgrade() -> None:
