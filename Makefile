@@ -38,10 +38,13 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-## bench: print the matching speed and quality figures (see docs/benchmarks.md)
+## bench: print the matching, extraction and clustering figures (see docs/benchmarks.md)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py
 	$(BIN)/python benchmarks/bench_quality.py
+	$(BIN)/python benchmarks/bench_extraction.py
+	$(BIN)/python benchmarks/bench_story_quality.py
+	$(BIN)/python benchmarks/bench_clustering.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -150,13 +150,16 @@ class StoryTracker:
                 except ValueError as exc:  # written by another version: skip, don't crash
                     event(log, "fingerprint_unreadable", item=point.item_id, error=str(exc))
                     continue
-                self.index.add(
-                    point.item_id,
-                    point.story_key,
-                    fp,
-                    at=point.fetched_at,
-                    official=point.official,
-                )
+                try:
+                    self.index.add(
+                        point.item_id,
+                        point.story_key,
+                        fp,
+                        at=point.fetched_at,
+                        official=point.official,
+                    )
+                except ValueError:  # already there (a `remember` that failed half-way)
+                    continue
                 added += 1
             self._cursor = max(self._cursor, point.item_id)
         self._added = {i for i in self._added if i > self._cursor}
@@ -473,7 +476,12 @@ class Pipeline:
                     anomalies=resolution.anomalies,
                     boilerplate=sorted(boilerplate - state.boilerplate),
                 )
-                self.stories.remember(new, stored.item_ids, official=state.official, now=now)
+                try:
+                    self.stories.remember(new, stored.item_ids, official=state.official, now=now)
+                except Exception:  # stored already: the next load() adds them from the store
+                    log.exception(
+                        "story index update failed", extra={"fields": {"feed": state.name}}
+                    )
             outcome = PollResult(
                 state.name,
                 "fetched",

@@ -130,10 +130,15 @@ def test_identity_falls_back_to_content_hash() -> None:
     identity = identify(item(title="Sanctions  on\nRussia", summary="Text"))
     assert identity.key.startswith("hash:")
     assert len(identity.key) == len("hash:") + 32
-    assert identity.story_key == identity.key
+    # Without a page, the item's story is its own (per feed): see test_identity.py.
+    assert identity.story_key == f"item:{identity_feed()}:{identity.key}"
     # Case and whitespace do not change the hash; content does.
     assert identify(item(title="SANCTIONS on Russia", summary=" text ")).key == identity.key
     assert identify(item(title="Sanctions on Iran", summary="Text")).key != identity.key
+
+
+def identity_feed() -> str:
+    return item(title="x", summary="").feed
 
 
 def test_content_hash_keeps_title_and_summary_apart() -> None:

@@ -340,7 +340,7 @@ def _alike(a: str, b: str) -> bool:
     words_a = set(_WORD.findall(a.casefold()))
     words_b = set(_WORD.findall(b.casefold()))
     if not words_a or not words_b:
-        return words_a == words_b
+        return True  # nothing to compare: no evidence of a different article
     return len(words_a & words_b) / min(len(words_a), len(words_b)) >= SAME_ARTICLE_OVERLAP
 
 
