@@ -593,7 +593,20 @@ class Store:
             feed_id = self._feed(session, feed).id
             wanted = sorted(set(keys))
             hashes = sorted({k.removeprefix("hash:") for k in wanted if k.startswith("hash:")})
-            rows: dict[int, ItemRow] = {}
+            # Only what identity needs (not the HTML, fingerprint or authors): every poll
+            # looks up every item its feed still carries. `content` goes with an edit.
+            columns = (
+                ItemRow.id,
+                ItemRow.key,
+                ItemRow.guid_key,
+                ItemRow.link_key,
+                ItemRow.content_hash,
+                ItemRow.title,
+                ItemRow.summary,
+                ItemRow.revision,
+                ItemRow.content,
+            )
+            rows: dict[int, Any] = {}
             lookups: list[tuple[Any, list[str]]] = [
                 (ItemRow.key, wanted),
                 (ItemRow.guid_key, [k for k in wanted if k.startswith("guid:")]),
@@ -602,8 +615,8 @@ class Store:
             ]
             for column, values in lookups:
                 for chunk in _chunks(values):
-                    stmt = select(ItemRow).where(ItemRow.feed_id == feed_id, column.in_(chunk))
-                    rows.update((row.id, row) for row in session.scalars(stmt))
+                    stmt = select(*columns).where(ItemRow.feed_id == feed_id, column.in_(chunk))
+                    rows.update((row.id, row) for row in session.execute(stmt))
             known = [
                 KnownItem(
                     item_id=row.id,
