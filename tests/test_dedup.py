@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.dedup import canonical_url, content_hash, identify, unique_items, url_story_key
-from alerts.domain import Item
+from alerts.dedup import canonical_url, content_hash, identify, resolve, url_story_key
+from alerts.domain import Identity, Item
 
 
 def item(
@@ -152,7 +152,12 @@ def test_same_story_in_two_feeds_shares_story_key_not_key() -> None:
     assert a.story_key == b.story_key == "url:example.com/a"
 
 
-# --- unique_items -----------------------------------------------------------------------------
+# --- repeats within one poll (resolve) ---------------------------------------------------------
+
+
+def unique_items(items: list[Item]) -> list[tuple[Item, Identity]]:
+    """The poll's items as `resolve` keeps them on an empty store: later repeats dropped."""
+    return [(r.item, r.identity) for r in resolve(items, []).items]
 
 
 def test_unique_items_drops_later_repeats_keeps_first() -> None:

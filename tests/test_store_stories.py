@@ -32,7 +32,7 @@ def new(it: Item, *terms: str, story: str = "s1") -> NewItem:
     return NewItem(it, identity, matched(it, *terms))
 
 
-def edit(store: Store, item_id: int, it: Item, *terms: str, now: object = None) -> tuple[int, int]:
+def edit(store: Store, item_id: int, it: Item, *terms: str) -> tuple[int, int]:
     outcome = store.record_poll(
         "ofac",
         now=T0 + HOUR,

@@ -24,7 +24,6 @@ from alerts.dedup.identity import (
     lookup_keys,
     page_key,
     resolve,
-    unique_items,
 )
 from alerts.dedup.stories import Placement, StoryIndex
 from alerts.dedup.urls import canonical_url, url_story_key
@@ -43,6 +42,5 @@ __all__ = [
     "lookup_keys",
     "page_key",
     "resolve",
-    "unique_items",
     "url_story_key",
 ]

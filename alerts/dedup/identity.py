@@ -42,7 +42,6 @@ __all__ = [
     "lookup_keys",
     "page_key",
     "resolve",
-    "unique_items",
 ]
 
 # Keys are stored under unique indexes; PostgreSQL caps an index entry at ~2.7 KB, and some
@@ -126,19 +125,6 @@ def _bounded(key: str) -> str:
         return key
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{key[: MAX_KEY_LENGTH - 72]}#sha256:{digest}"
-
-
-def unique_items(items: Sequence[Item]) -> list[tuple[Item, Identity]]:
-    """Identify each item, keeping the first of any that share a key within this batch."""
-    seen: set[str] = set()
-    result: list[tuple[Item, Identity]] = []
-    for item in items:
-        identity = identify(item)
-        if identity.key in seen:
-            continue
-        seen.add(identity.key)
-        result.append((item, identity))
-    return result
 
 
 @dataclass(frozen=True, slots=True)
