@@ -19,7 +19,29 @@ class ChannelKind(StrEnum):
 
     EMAIL = "email"
     SLACK = "slack"
+    TEAMS = "teams"  # Microsoft Teams Workflows webhook, Adaptive Card
+    DISCORD = "discord"
     WEBHOOK = "webhook"
+
+
+class Importance(StrEnum):
+    """How urgent a watchlist's (or one entry's) matches are. Ordered: normal < high < urgent.
+
+    Urgent matches go out at once, even in quiet hours; a subscription's
+    `immediate_importance` sends matches at or above it at once instead of waiting for
+    its scheduled digest.
+    """
+
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+    @property
+    def rank(self) -> int:
+        return _IMPORTANCE_RANK[self]
+
+
+_IMPORTANCE_RANK = {Importance.NORMAL: 0, Importance.HIGH: 1, Importance.URGENT: 2}
 
 
 class EntityKind(StrEnum):
@@ -198,6 +220,14 @@ class Watchlist:
     entities: tuple[Entity, ...] = ()
     exclude: tuple[str, ...] = ()  # queries; any match vetoes the watchlist for the item
     description: str = ""
+    importance: Importance = Importance.NORMAL
+    # Entries (terms, queries, regexes or entity primary names, as written) whose matches
+    # are urgent whatever the watchlist's importance.
+    urgent: tuple[str, ...] = ()
+
+    def importance_of(self, term: str) -> Importance:
+        """The importance of a match on entry `term` of this watchlist."""
+        return Importance.URGENT if term in self.urgent else self.importance
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,18 +288,45 @@ class ChannelConfig:
     kind: ChannelKind
     to: tuple[str, ...] = ()  # email recipients
     sender: str = ""  # email From; defaults to settings when empty
-    url: str = ""  # slack / webhook URL (from `url_env`)
-    secret: str = ""  # webhook HMAC secret (from `secret_env`), optional
+    url: str = ""  # slack / teams / discord / webhook URL (from `url_env`)
+    secret: str = ""  # webhook signing secret (from `secret_env`), optional
+    # The secret being rotated out: while set, every message carries both signatures so
+    # receivers can switch secrets without losing a message (Standard Webhooks rotation).
+    previous_secret: str = ""
+
+
+class SubscriptionOrigin(StrEnum):
+    """Who declared a subscription: the config file (synced) or a subscriber (web form)."""
+
+    CONFIG = "config"
+    SELF = "self"
 
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """Ties watchlists to a channel and a schedule (see `alerts.delivery.schedule`)."""
+    """Ties watchlists to a destination and a schedule (see `alerts.delivery.schedule`).
+
+    The destination is a configured channel (`channel`), or one subscriber's address
+    (`email`) sent through the service's own mail transport. Exactly one of the two is set.
+    """
 
     name: str
     watchlists: tuple[str, ...]
-    channel: str
+    channel: str = ""
     schedule: str = "immediate"
+    email: str = ""
+    timezone: str = ""  # IANA zone of the schedule, quiet hours and shown times ("": config's)
+    quiet_hours: str = ""  # "22:00-07:00" in `timezone`; non-urgent sends wait until it ends
+    # Matches at or above this go out at once, not at the next scheduled digest (None: never).
+    immediate_importance: Importance | None = None
+    send_empty: bool = False  # send a "nothing new" digest when due and nothing is pending
+    max_stories: int = 50  # stories shown in one message; the rest behind a link
+    origin: SubscriptionOrigin = SubscriptionOrigin.CONFIG
+
+    @property
+    def destination(self) -> str:
+        """The channel name, or `email:<address>` for a subscriber's own subscription."""
+        return self.channel or f"email:{self.email}"
 
 
 class AlertKind(StrEnum):
@@ -335,6 +392,7 @@ class DigestEntry:
     update: bool = False  # the subscription had this story before: an update line
     edited: bool = False  # a publisher edited an item and its matches changed
     new_terms: tuple[str, ...] = ()  # matched entries not sent for this story before
+    importance: Importance = Importance.NORMAL  # the highest of its matches
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,10 +412,34 @@ class Digest:
     created_at: datetime
     sections: tuple[DigestSection, ...]
     timezone: str = "UTC"
+    # Renderers show at most this many stories (0: all) and then "and K more" with a link
+    # to `more_url`, the full digest on the web UI ("" when no public URL is configured).
+    max_stories: int = 0
+    more_url: str = ""
+    urgent: bool = False  # sent at once for urgent matches (quiet hours or not)
 
     @property
     def entry_count(self) -> int:
         return sum(len(s.entries) for s in self.sections)
+
+    @property
+    def empty(self) -> bool:
+        """A heartbeat digest: due, nothing new (only sent with `send_empty`)."""
+        return self.entry_count == 0
+
+    def shown(self) -> tuple[tuple[DigestSection, ...], int]:
+        """The sections cut to `max_stories` stories, and how many stories were cut."""
+        if self.max_stories <= 0 or self.entry_count <= self.max_stories:
+            return self.sections, 0
+        left = self.max_stories
+        kept: list[DigestSection] = []
+        for section in self.sections:
+            if left <= 0:
+                break
+            entries = section.entries[:left]
+            left -= len(entries)
+            kept.append(DigestSection(section.watchlist, entries))
+        return tuple(kept), self.entry_count - self.max_stories
 
 
 @dataclass(frozen=True, slots=True)

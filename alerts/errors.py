@@ -80,10 +80,22 @@ class StoreError(AlertsError):
 class DeliveryError(AlertsError):
     """A channel did not accept a digest; the delivery stays pending and is retried."""
 
-    def __init__(self, channel: str, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        channel: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        response: str = "",
+    ) -> None:
         self.channel = channel
         self.message = message
         self.retry_after = retry_after
+        # What the receiver answered, for the delivery log: HTTP status or SMTP reply code,
+        # and an excerpt of the body or reply text (never the URL: it may be a secret).
+        self.status = status
+        self.response = response
         super().__init__(f"channel {channel!r}: {message}")
 
 
