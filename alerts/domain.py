@@ -417,6 +417,9 @@ class Digest:
     max_stories: int = 0
     more_url: str = ""
     urgent: bool = False  # sent at once for urgent matches (quiet hours or not)
+    # Email only: the addresses this digest goes to, fixed when it is planned (a channel's
+    # `to` minus those who unsubscribed, or the subscriber's own address). Empty: `to`.
+    recipients: tuple[str, ...] = ()
 
     @property
     def entry_count(self) -> int:
