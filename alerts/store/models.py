@@ -7,7 +7,11 @@ Invariants the database enforces itself (so that no code path or restart can bre
   later items of the story and revisions come as updates, each item revision at most
   once: UNIQUE(alert_queue.subscription_id, item_id, revision);
 - a deleted item's keys stay in `tombstones`, so the item never comes back;
-- a delivery is written once per idempotency key, and once per digest.
+- a delivery is written once per idempotency key, and once per digest;
+- a channel recipient who unsubscribed is recorded once: UNIQUE(optouts.subscription_id,
+  optouts.address);
+- a subscriber has one subscription per name, and its status is one of
+  active / pending (double opt-in not confirmed yet) / unsubscribed.
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ NAMING_CONVENTION = {
 }
 
 DELIVERY_STATUSES = ("pending", "sent", "dead")
+SUBSCRIPTION_STATUSES = ("active", "pending", "unsubscribed")
+# What a delivery row sends: a digest, a double opt-in confirmation, a channel test, or a
+# notice to the operators' channel.
+DELIVERY_KINDS = ("digest", "confirm", "test", "ops")
 # The WHERE clause of the partial unique index on a story's "new" alert row.
 NEW_ONLY = text("kind = 'new'")
 
@@ -217,6 +225,8 @@ class WatchlistRow(Base):
     entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default="[]")
     exclude: Mapped[list[str]] = mapped_column(JSON, server_default="[]")
     description: Mapped[str] = mapped_column(Text, server_default="")
+    importance: Mapped[str] = mapped_column(String(10), server_default="normal")
+    urgent: Mapped[list[str]] = mapped_column(JSON, server_default="[]")
     # Imported entities (`entity_to_dict`), and where the last import came from.
     imported: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default="[]")
     imported_source: Mapped[str | None] = mapped_column(Text)
@@ -258,19 +268,64 @@ class ChannelRow(Base):
 
 
 class SubscriptionRow(Base):
-    """Watchlists -> channel on a schedule, with its digest timing."""
+    """Watchlists -> a channel or one subscriber's address, on a schedule, with its timing.
+
+    `enabled` follows the config (a subscription removed from it is disabled, its history
+    kept); `status` follows the subscriber (double opt-in, unsubscribe) and a config sync
+    never changes it, so an unsubscribed address stays unsubscribed.
+    """
 
     __tablename__ = "subscriptions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     # The channel by name, not FK: channels come and go with the config, history stays.
+    # "" for a subscriber's own subscription (`email`).
     channel: Mapped[str] = mapped_column(String(200))
     watchlists: Mapped[list[str]] = mapped_column(JSON)
     schedule: Mapped[str] = mapped_column(String(200))
     enabled: Mapped[bool] = mapped_column(Boolean)
     next_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    timezone: Mapped[str] = mapped_column(String(64), server_default="")
+    quiet_hours: Mapped[str] = mapped_column(String(20), server_default="")
+    immediate_importance: Mapped[str | None] = mapped_column(String(10))
+    send_empty: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    max_stories: Mapped[int] = mapped_column(Integer, server_default="50")
+    origin: Mapped[str] = mapped_column(String(10), server_default="config")
+    status: Mapped[str] = mapped_column(String(15), server_default="active")
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # `status` has no CHECK: SQLite can only add one by copying the table, and this table
+    # is referenced by the queue and the digests. The repository writes the three values.
+
+
+class OptOutRow(Base):
+    """A recipient of a channel's email who unsubscribed from one subscription."""
+
+    __tablename__ = "optouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    address: Mapped[str] = mapped_column(String(320))  # lower case
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("subscription_id", "address"),)
+
+
+class ServiceKeyRow(Base):
+    """Secrets the service generates for itself when none is configured (the link key).
+
+    Kept in the database so every replica signs and checks links with the same key.
+    """
+
+    __tablename__ = "service_keys"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DigestRow(Base):
@@ -322,12 +377,18 @@ class AlertQueueRow(Base):
 
 
 class DeliveryRow(Base):
-    """One attempt-tracked send of a digest to a channel."""
+    """One message in the outbox: written before it is sent, then attempt-tracked.
+
+    A digest delivery points at its digest; other kinds (a double opt-in confirmation, a
+    channel test, an operators' notice) carry their message in `message`. A worker takes a
+    row by setting `claimed_until` (a lease): another worker leaves it alone until the lease
+    ends, so a worker killed mid-send has its row sent again, with the same idempotency key.
+    """
 
     __tablename__ = "deliveries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id"), unique=True)
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id"), unique=True)
     channel: Mapped[str] = mapped_column(String(200))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(10))
@@ -336,9 +397,52 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(10), server_default="digest")
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),
+        CheckConstraint("kind IN ('digest', 'confirm', 'test', 'ops')", name="kind"),
         # pending_deliveries(): status = 'pending' AND next_attempt_at <= now.
         Index(None, "status", "next_attempt_at"),
     )
+
+
+class DeliveryAttemptRow(Base):
+    """One attempt at sending a delivery: when, how long, and what the receiver answered."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    # sent | retry (transient failure) | failed (permanent) | dead (gave up)
+    outcome: Mapped[str] = mapped_column(String(10))
+    status: Mapped[int | None] = mapped_column(Integer)  # HTTP status / SMTP reply code
+    response: Mapped[str] = mapped_column(Text, server_default="")  # an excerpt
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ChannelHealthRow(Base):
+    """How a destination has been doing: failure streaks, and whether it is paused.
+
+    A channel whose deliveries keep failing is flagged, and after a threshold paused (its
+    deliveries wait, nothing is lost) until an operator resumes it.
+    """
+
+    __tablename__ = "channel_health"
+
+    channel: Mapped[str] = mapped_column(String(200), primary_key=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_reason: Mapped[str | None] = mapped_column(Text)

@@ -8,9 +8,10 @@ programming error and raise `ValueError`.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -57,6 +58,7 @@ from alerts.store.models import (
     ItemRevisionRow,
     ItemRow,
     MatchRow,
+    ServiceKeyRow,
     SubscriptionRow,
     TombstoneRow,
     WatchlistRow,
@@ -266,6 +268,33 @@ class Store:
             raise StoreError(f"could not {what}: {_describe(exc)}") from exc
         except SQLAlchemyError as exc:
             raise StoreError(f"could not {what}: {_describe(exc)}") from exc
+
+    def transaction(self, what: str, *, write: bool = True) -> AbstractContextManager[Session]:
+        """A session in one transaction for the store's companion modules (`subscribers`)."""
+        return self._transaction(what, write=write)
+
+    def insert(self, model: type[Base]) -> Any:
+        """A dialect INSERT with `on_conflict_do_nothing`, for the companion modules."""
+        return self._insert(model)
+
+    def service_key(self, name: str, *, now: datetime) -> bytes:
+        """The service's own secret `name`, generated (32 random bytes) on first use.
+
+        Kept in the database so every replica uses the same one; two replicas creating it
+        at once both end up with the first one written.
+        """
+        with self._transaction(f"read the service key {name!r}") as session:
+            row = session.get(ServiceKeyRow, name)
+            if row is None:
+                value = secrets.token_urlsafe(32)
+                session.execute(
+                    self._insert(ServiceKeyRow)
+                    .values(name=name, value=value, created_at=now)
+                    .on_conflict_do_nothing(index_elements=["name"])
+                )
+                row = session.get(ServiceKeyRow, name, populate_existing=True)
+                assert row is not None
+            return row.value.encode("ascii")
 
     def _insert(self, model: type[Base]) -> Any:
         """A dialect INSERT, so `on_conflict_do_nothing` is available on both databases."""
