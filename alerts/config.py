@@ -7,6 +7,8 @@ problem with its line and key, so `alerts check` can print them all at once.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 import tomllib
@@ -18,12 +20,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from alerts.delivery.schedule import ScheduleError, check_zone, parse_schedule
+from alerts.delivery.schedule import QuietHours, ScheduleError, check_zone, parse_schedule
 from alerts.domain import (
     ChannelConfig,
     ChannelKind,
     Entity,
     Feed,
+    Importance,
     Subscription,
     Watchlist,
     entity_from_dict,
@@ -143,6 +146,52 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Attempts before a delivery is given up (marked dead).",
     ),
     SettingSpec(
+        "ALERTS_DELIVERY_MAX_AGE",
+        "delivery_max_age",
+        float,
+        48.0,
+        "Hours after which an undelivered message is given up (dead-lettered).",
+    ),
+    SettingSpec(
+        "ALERTS_DELIVERY_LEASE",
+        "delivery_lease",
+        float,
+        120.0,
+        "Seconds a worker holds a message it is sending; a crashed worker's message is "
+        "sent again (same idempotency id) after this.",
+    ),
+    SettingSpec(
+        "ALERTS_CHANNEL_PAUSE_AFTER",
+        "channel_pause_after",
+        int,
+        20,
+        "Failed attempts in a row after which a channel is paused (its messages wait) and "
+        "the ops channel is told.",
+    ),
+    SettingSpec(
+        "ALERTS_BASE_URL",
+        "base_url",
+        str,
+        "",
+        "Public https:// URL of the web side; needed for unsubscribe, confirmation and "
+        "full-digest links in messages.",
+    ),
+    SettingSpec(
+        "ALERTS_SECRET_KEY",
+        "secret_key",
+        str,
+        "",
+        "Key signing the links in messages (at least 32 characters). Unset: one is "
+        "generated and kept in the database.",
+    ),
+    SettingSpec(
+        "ALERTS_WEB_BIND",
+        "web_bind",
+        str,
+        "127.0.0.1:8080",
+        "host:port the web side listens on (`alerts run`, `alerts web`); 'off' to serve none.",
+    ),
+    SettingSpec(
         "ALERTS_SHUTDOWN_GRACE",
         "shutdown_grace",
         float,
@@ -186,6 +235,12 @@ class Settings:
     story_window_days: int = 14
     fetch_timeout: float = 30.0
     max_delivery_attempts: int = 10
+    delivery_max_age: float = 48.0
+    delivery_lease: float = 120.0
+    channel_pause_after: int = 20
+    base_url: str = ""
+    secret_key: str = field(default="", repr=False)
+    web_bind: str = "127.0.0.1:8080"
     shutdown_grace: float = 10.0
     resources_dir: str = ""
     log_level: str = "INFO"
@@ -224,6 +279,15 @@ class Settings:
                     f"{level!r} is not DEBUG, INFO, WARNING or ERROR",
                 )
             )
+        base_url = str(values.get("base_url", ""))
+        if base_url and not base_url.startswith(("https://", "http://")):
+            problems.append(
+                ConfigProblem("environment", "ALERTS_BASE_URL", "must start with https://")
+            )
+        if 0 < len(str(values.get("secret_key", ""))) < 32:
+            problems.append(
+                ConfigProblem("environment", "ALERTS_SECRET_KEY", "use at least 32 characters")
+            )
         if values.get("log_format", "text") not in {"text", "json"}:
             problems.append(
                 ConfigProblem("environment", "ALERTS_LOG_FORMAT", "must be 'text' or 'json'")
@@ -251,6 +315,10 @@ class Config:
     # version of these; `alerts check` reports them and fails.
     watchlist_problems: tuple[ConfigProblem, ...] = ()
     rejected_watchlists: tuple[str, ...] = ()  # the names of those watchlists
+    # The channel that gets the operators' notices (a channel paused after failing).
+    ops_channel: str = ""
+    # Watchlists people may subscribe to themselves on the web form (empty: no form).
+    self_service: tuple[str, ...] = ()
     channel_by_name: dict[str, ChannelConfig] = field(default_factory=dict, compare=False)
 
     def feed(self, name: str) -> Feed | None:
@@ -266,12 +334,46 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _INTERVAL_PART = re.compile(r"(\d+)\s*(d|h|m|s)", re.IGNORECASE)
 _TOP_LEVEL = {"settings", "feeds", "watchlists", "channels", "subscriptions"}
 _KEYS: dict[str, set[str]] = {
-    "settings": {"timezone", "default_interval"},
+    "settings": {"timezone", "default_interval", "ops_channel", "self_service"},
     "feeds": {"name", "url", "title", "interval", "enabled", "fetch_article", "official"},
-    "watchlists": {"name", "terms", "queries", "regexes", "entities", "exclude", "description"},
-    "channels": {"name", "type", "to", "from", "url", "url_env", "secret_env"},
-    "subscriptions": {"name", "watchlists", "channel", "schedule"},
+    "watchlists": {
+        "name",
+        "terms",
+        "queries",
+        "regexes",
+        "entities",
+        "exclude",
+        "description",
+        "importance",
+        "urgent",
+    },
+    "channels": {
+        "name",
+        "type",
+        "to",
+        "from",
+        "url",
+        "url_env",
+        "secret",
+        "secret_env",
+        "previous_secret",
+        "previous_secret_env",
+    },
+    "subscriptions": {
+        "name",
+        "watchlists",
+        "channel",
+        "email",
+        "schedule",
+        "timezone",
+        "quiet_hours",
+        "immediate_importance",
+        "send_empty",
+        "max_stories",
+    },
 }
+MAX_STORIES_LIMIT = 500
+_IMPORTANCES = ", ".join(i.value for i in Importance)
 
 
 def parse_interval(
@@ -418,6 +520,13 @@ def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]
             default_interval = parse_interval(str(settings["default_interval"]))
         except ValueError as exc:
             check.add("settings", None, "default_interval", str(exc))
+    ops_channel = settings.get("ops_channel", "")
+    if not isinstance(ops_channel, str):
+        check.add("settings", None, "ops_channel", "must be the name of a channel")
+        ops_channel = ""
+    self_service: list[str] = []
+    if "self_service" in settings:
+        self_service = _strings(check, "settings", 0, settings, "self_service", "")
 
     tables = {
         t: _tables(check, data, t) for t in ("feeds", "watchlists", "channels", "subscriptions")
@@ -449,6 +558,11 @@ def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]
         for i, raw in enumerate(tables["subscriptions"])
         if (s := _subscription(check, i, raw, watchlist_names, channel_names, timezone)) is not None
     ]
+    if ops_channel and ops_channel not in channel_names:
+        check.add("settings", None, "ops_channel", f"no channel named {ops_channel!r}")
+    for offered in self_service:
+        if offered not in watchlist_names:
+            check.add("settings", None, "self_service", f"no watchlist named {offered!r}")
     if check.problems:
         # Every problem at once, the watchlists' entries included.
         raise ConfigError([*check.problems, *watchlist_problems])
@@ -462,6 +576,8 @@ def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]
         channel_by_name={c.name: c for c in channels},
         watchlist_problems=tuple(watchlist_problems),
         rejected_watchlists=rejected,
+        ops_channel=ops_channel,
+        self_service=tuple(self_service),
     )
 
 
@@ -626,9 +742,50 @@ def _watchlist(check: _Checker, i: int, raw: dict[str, Any]) -> Watchlist | None
     if not isinstance(description, str):
         check.add("watchlists", i, "description", "must be a string", label)
         description = ""
+    importance = _importance(check, "watchlists", i, raw, "importance", label) or (
+        Importance.NORMAL
+    )
+    urgent: tuple[str, ...] = ()
+    if "urgent" in raw:
+        urgent = tuple(_strings(check, "watchlists", i, raw, "urgent", label))
+        entries = {
+            *lists.get("terms", ()),
+            *lists.get("queries", ()),
+            *lists.get("regexes", ()),
+            *(e.name for e in entities),
+        }
+        for entry in urgent:
+            if entry not in entries:
+                check.add(
+                    "watchlists",
+                    i,
+                    "urgent",
+                    f"{entry!r} is not one of this watchlist's terms, queries, regexes or "
+                    "entity names (write it exactly as listed there)",
+                    label,
+                )
     if name is None:
         return None
-    return Watchlist(name=name, entities=tuple(entities), description=description, **lists)
+    return Watchlist(
+        name=name,
+        entities=tuple(entities),
+        description=description,
+        importance=importance,
+        urgent=urgent,
+        **lists,
+    )
+
+
+def _importance(
+    check: _Checker, table: str, i: int, raw: dict[str, Any], key: str, label: str
+) -> Importance | None:
+    if key not in raw:
+        return None
+    try:
+        return Importance(str(raw[key]).lower())
+    except ValueError:
+        check.add(table, i, key, f"must be one of {_IMPORTANCES}, not {raw[key]!r}", label)
+        return None
 
 
 # Which config key holds each kind of watchlist entry (for line numbers).
@@ -714,12 +871,51 @@ def _channel(
                 label,
             )
         ok = ok and bool(url) and not problem
-        if "secret_env" in raw:
-            secret = _secret(check, i, raw, "secret", env, label)
+    previous = ""
+    for key in ("secret", "previous_secret"):
+        if key not in raw and f"{key}_env" not in raw:
+            continue
+        if kind is not ChannelKind.WEBHOOK:
+            check.add("channels", i, key, "only webhook channels sign their messages", label)
+            ok = False
+            continue
+        value = _secret(check, i, raw, key, env, label)
+        if value.startswith("whsec_"):
+            try:
+                base64.b64decode(value.removeprefix("whsec_"), validate=True)
+            except binascii.Error:
+                check.add(
+                    "channels", i, key, "starts with whsec_ but the rest is not base64", label
+                )
+                ok = False
+        elif value and len(value) < 16:
+            check.add("channels", i, key, "is too short: use at least 16 characters", label)
+            ok = False
+        if key == "secret":
+            secret = value
+        else:
+            previous = value
+    if previous and not secret:
+        check.add(
+            "channels",
+            i,
+            "previous_secret",
+            "a previous secret is only used during a rotation: set the new one as secret",
+            label,
+        )
+        ok = False
     sender = _string(check, "channels", i, raw, "from", label)
     if not ok or name is None:
         return None
-    return ChannelConfig(name=name, kind=kind, to=tuple(to), sender=sender, url=url, secret=secret)
+    return ChannelConfig(
+        name=name,
+        kind=kind,
+        to=tuple(to),
+        sender=sender,
+        url=url,
+        secret=secret,
+        previous_secret=previous,
+    )
 
 
 def _secret(
@@ -758,18 +954,81 @@ def _subscription(
             check.add("subscriptions", i, "watchlists", f"no watchlist named {w!r}", label)
             ok = False
     channel = _string(check, "subscriptions", i, raw, "channel", label)
-    if channel not in channels:
-        check.add("subscriptions", i, "channel", f"no channel named {channel!r}", label)
+    email = _string(check, "subscriptions", i, raw, "email", label).strip()
+    if channel and email:
+        check.add(
+            "subscriptions",
+            i,
+            "email",
+            "set either channel (a configured channel) or email (one subscriber), not both",
+            label,
+        )
         ok = False
+    elif email:
+        if "@" not in parseaddr(email)[1] or any(c in email for c in "\r\n,;"):
+            check.add("subscriptions", i, "email", f"{email!r} is not an email address", label)
+            ok = False
+    elif channel not in channels:
+        check.add(
+            "subscriptions",
+            i,
+            "channel",
+            f"no channel named {channel!r}" if channel else "needs a channel or an email",
+            label,
+        )
+        ok = False
+    zone = _string(check, "subscriptions", i, raw, "timezone", label, timezone) or timezone
+    try:
+        check_zone(zone)
+    except ScheduleError as exc:
+        check.add("subscriptions", i, "timezone", str(exc), label)
+        ok, zone = False, timezone
     schedule = _string(check, "subscriptions", i, raw, "schedule", label, "immediate")
     try:
-        parse_schedule(schedule, timezone)
+        parse_schedule(schedule, zone)
     except ScheduleError as exc:
         check.add("subscriptions", i, "schedule", str(exc), label)
         ok = False
+    quiet = _string(check, "subscriptions", i, raw, "quiet_hours", label)
+    if quiet:
+        try:
+            QuietHours.parse(quiet)
+        except ScheduleError as exc:
+            check.add("subscriptions", i, "quiet_hours", str(exc), label)
+            ok = False
+    immediate = _importance(check, "subscriptions", i, raw, "immediate_importance", label)
+    send_empty = raw.get("send_empty", False)
+    if not isinstance(send_empty, bool):
+        check.add("subscriptions", i, "send_empty", "must be true or false", label)
+        ok = False
+    max_stories = raw.get("max_stories", 50)
+    if (
+        not isinstance(max_stories, int)
+        or isinstance(max_stories, bool)
+        or not 1 <= max_stories <= MAX_STORIES_LIMIT
+    ):
+        check.add(
+            "subscriptions",
+            i,
+            "max_stories",
+            f"must be a whole number from 1 to {MAX_STORIES_LIMIT}",
+            label,
+        )
+        ok = False
     if not ok or name is None:
         return None
-    return Subscription(name=name, watchlists=tuple(follows), channel=channel, schedule=schedule)
+    return Subscription(
+        name=name,
+        watchlists=tuple(follows),
+        channel=channel,
+        schedule=schedule,
+        email=email,
+        timezone=zone,
+        quiet_hours=quiet,
+        immediate_importance=immediate,
+        send_empty=bool(send_empty),
+        max_stories=int(max_stories),
+    )
 
 
 def _unique_names(check: _Checker, table: str, names: list[object]) -> None:

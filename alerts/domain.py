@@ -450,9 +450,11 @@ class PendingDelivery:
     """A delivery that has not been confirmed sent yet."""
 
     id: int
-    subscription: str
+    subscription: str  # "" for messages of no subscription (a channel test, an ops notice)
     channel: str
-    payload: dict[str, Any]  # the digest as JSON (see alerts.delivery.digest)
+    payload: dict[str, Any]  # the digest as JSON (alerts.delivery.digest), or the message
     attempts: int
     created_at: datetime
     last_error: str | None = None
+    kind: str = "digest"  # digest | confirm | test | ops
+    idempotency_key: str = ""

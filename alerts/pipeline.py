@@ -18,7 +18,6 @@ import asyncio
 import logging
 import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -31,28 +30,18 @@ from alerts.dedup.fingerprint import fingerprint, fingerprint_from_record, finge
 from alerts.dedup.identity import FeedHabits, Verdict, lookup_keys, page_key, resolve
 from alerts.dedup.stories import StoryIndex
 from alerts.delivery.base import Channel
-from alerts.delivery.digest import (
-    build_digest,
-    digest_from_payload,
-    digest_to_payload,
-    is_news,
-)
-from alerts.delivery.retry import next_attempt
-from alerts.delivery.schedule import Schedule, parse_schedule
+from alerts.delivery.links import Links
+from alerts.dispatch import Dispatcher, Mailer, PlannedDigest, SendResult
 from alerts.domain import (
-    Digest,
     FeedState,
     Identity,
     Item,
     ItemUpdate,
     Match,
     NewItem,
-    PendingDelivery,
 )
 from alerts.errors import (
-    DeliveryError,
     ExtractionError,
-    PermanentDeliveryError,
     SourceError,
     StoreError,
 )
@@ -87,28 +76,6 @@ class PollResult:
     joined: int = 0  # later sources of stories subscriptions already have (update lines)
     error: str | None = None
     seconds: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    """What one delivery attempt did."""
-
-    delivery_id: int
-    subscription: str
-    channel: str
-    status: Literal["sent", "retry", "dead"]
-    stories: int
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedDigest:
-    """A digest built for a due subscription (and stored, unless it was a dry run)."""
-
-    subscription: str
-    channel: str
-    digest: Digest
-    delivery_id: int | None
 
 
 class StoryTracker:
@@ -277,6 +244,8 @@ class Pipeline:
         fetcher: Fetcher,
         matcher: Matcher | None = None,
         channels: Mapping[str, Channel],
+        mailer: Mailer | None = None,
+        links: Links | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
     ) -> None:
@@ -297,9 +266,19 @@ class Pipeline:
         self.stories = StoryTracker(
             store, self.db, window=timedelta(days=settings.story_window_days), clock=clock
         )
-        self._schedules: dict[str, Schedule] = {
-            s.name: parse_schedule(s.schedule, config.timezone) for s in config.subscriptions
-        }
+        self.mailer = mailer
+        self.dispatcher = Dispatcher(
+            config=config,
+            settings=settings,
+            store=store,
+            db=self.db,
+            channels=self.channels,
+            mailer=mailer,
+            links=links,
+            clock=clock,
+            rng=self.rng,
+            stopping=self.stopping,
+        )
 
     async def db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run one store call (one transaction) on the database thread.
@@ -319,6 +298,8 @@ class Pipeline:
         await asyncio.get_running_loop().run_in_executor(None, self._db.shutdown, True)
         for channel in self.channels.values():
             await channel.aclose()
+        if self.mailer is not None:
+            await self.mailer.aclose()
 
     # -- configuration -----------------------------------------------------------------
     async def sync(self) -> None:
@@ -636,151 +617,16 @@ class Pipeline:
             error=r.error,
         )
 
-    # -- digests -----------------------------------------------------------------------
+    # -- delivery (alerts.dispatch) -----------------------------------------------------
     async def plan_digests(
         self, *, only: str | None = None, force: bool = False, dry_run: bool = False
     ) -> list[PlannedDigest]:
-        """Build a digest for every due subscription and store it with its delivery row.
-
-        `force` ignores the schedule (anything pending goes now); `dry_run` builds and
-        returns the digests without writing anything.
-        """
-        now = self.clock()
-        planned: list[PlannedDigest] = []
-        for state in await self.db(self.store.subscription_states):
-            sub = state.subscription
-            if only is not None and sub.name != only:
-                continue
-            schedule = self._schedules.get(sub.name) or parse_schedule(
-                sub.schedule, self.config.timezone
-            )
-            next_at = schedule.next_after(now)
-            if not force:
-                if schedule.immediate:
-                    if state.pending == 0:
-                        continue
-                elif state.next_digest_at is None:
-                    # First sight of this subscription: start its clock, send at the next slot.
-                    if not dry_run:
-                        await self.db(self.store.set_next_digest, sub.name, next_at)
-                    continue
-                elif state.next_digest_at > now:
-                    continue
-            entries = await self.db(self.store.pending_entries, sub.name)
-            if not entries:
-                if not dry_run and not schedule.immediate:
-                    await self.db(self.store.set_next_digest, sub.name, next_at)
-                continue
-            key = uuid.uuid4().hex
-            digest = build_digest(
-                sub, entries, idempotency_key=key, now=now, timezone=schedule.zone
-            )
-            if not is_news(digest):
-                # Only "also reported by" lines: they wait for a digest that has news.
-                if not dry_run and not schedule.immediate:
-                    await self.db(self.store.set_next_digest, sub.name, next_at)
-                continue
-            delivery_id = None
-            if not dry_run:
-                try:
-                    delivery_id = await self.db(
-                        self.store.create_delivery,
-                        sub.name,
-                        channel=sub.channel,
-                        idempotency_key=key,
-                        queue_ids=[e.queue_id for e in entries],
-                        payload=digest_to_payload(digest),
-                        now=now,
-                        next_digest_at=next_at,
-                    )
-                except StoreError as exc:
-                    # Nothing was written (e.g. the alerts were taken by another digest
-                    # meanwhile); the next tick plans again from what is still pending.
-                    event(
-                        log,
-                        "digest failed",
-                        level=logging.WARNING,
-                        subscription=sub.name,
-                        error=str(exc),
-                    )
-                    continue
-                event(
-                    log,
-                    "digest",
-                    subscription=sub.name,
-                    channel=sub.channel,
-                    stories=digest.entry_count,
-                    delivery=delivery_id,
-                    key=key,
-                )
-            planned.append(PlannedDigest(sub.name, sub.channel, digest, delivery_id))
-        return planned
+        """Build and store the digests due now (see `Dispatcher.plan_digests`)."""
+        return await self.dispatcher.plan_digests(only=only, force=force, dry_run=dry_run)
 
     async def send_pending(self) -> list[SendResult]:
-        """Send every pending delivery whose time has come; one channel's failure stops none."""
-        pending = await self.db(self.store.pending_deliveries, self.clock())
-        by_channel: dict[str, list[PendingDelivery]] = {}
-        for delivery in pending:
-            by_channel.setdefault(delivery.channel, []).append(delivery)
-
-        async def channel_queue(items: list[PendingDelivery]) -> list[SendResult]:
-            results = []
-            for delivery in items:
-                if self.stopping.is_set():
-                    break
-                results.append(await self.send(delivery))
-            return results
-
-        batches = await asyncio.gather(*(channel_queue(v) for v in by_channel.values()))
-        return [r for batch in batches for r in batch]
-
-    async def send(self, delivery: PendingDelivery) -> SendResult:
-        """Attempt one delivery and record the outcome."""
-        digest = digest_from_payload(delivery.payload)
-        channel = self.channels.get(delivery.channel)
-        status: Literal["sent", "retry", "dead"] = "sent"
-        error: str | None = None
-        try:
-            if channel is None:
-                raise DeliveryError(delivery.channel, "channel is not configured any more")
-            await channel.send(digest)
-        except DeliveryError as exc:
-            now = self.clock()
-            retry_at = None
-            if not isinstance(exc, PermanentDeliveryError):
-                retry_at = next_attempt(
-                    now,
-                    delivery.attempts + 1,
-                    retry_after=exc.retry_after,
-                    max_attempts=self.settings.max_delivery_attempts,
-                    rng=self.rng,
-                )
-            await self.db(
-                self.store.mark_failed,
-                delivery.id,
-                now=now,
-                error=exc.message,
-                next_attempt_at=retry_at,
-            )
-            status, error = ("retry" if retry_at else "dead"), exc.message
-        else:
-            await self.db(self.store.mark_sent, delivery.id, now=self.clock())
-        result = SendResult(
-            delivery.id, delivery.subscription, delivery.channel, status, digest.entry_count, error
-        )
-        event(
-            log,
-            "delivery",
-            subscription=result.subscription,
-            channel=result.channel,
-            delivery=result.delivery_id,
-            status=result.status,
-            stories=result.stories,
-            attempt=delivery.attempts + 1,
-            key=digest.idempotency_key,
-            error=result.error,
-        )
-        return result
+        """Send every message whose time has come (see `Dispatcher.send_pending`)."""
+        return await self.dispatcher.send_pending()
 
     async def deliver_due(self) -> list[SendResult]:
         """Plan due digests, then send everything pending."""

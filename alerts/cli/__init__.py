@@ -3,7 +3,8 @@
 Every command takes `--config PATH` (default `ALERTS_CONFIG`, else `./feeds.toml`) and
 `--database URL` (default `ALERTS_DATABASE_URL`, else a SQLite file under `data/`).
 Configuration is validated before the database is touched; problems exit with status 2.
-Service commands live in `service`, watchlist tools in `watchlists`.
+Service commands live in `service`, watchlist tools in `watchlists`, the delivery log and
+channel health in `deliveries`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import click
 
 from alerts import __version__
-from alerts.cli import items, service, watchlists
+from alerts.cli import deliveries, items, service, watchlists
 
 __all__ = ["main"]
 
@@ -32,6 +33,9 @@ for command in (
     watchlists.watchlists,
     service.feeds,
     items.items,
+    deliveries.deliveries,
+    deliveries.send_test,
+    deliveries.channels,
     service.db,
     service.demo,
 ):

@@ -6,7 +6,7 @@ exactly through JSON (`digest_from_payload(json.loads(json.dumps(p))) == d`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +17,7 @@ from alerts.domain import (
     Digest,
     DigestEntry,
     DigestSection,
+    Importance,
     Match,
     MatchKind,
     PendingEntry,
@@ -25,7 +26,9 @@ from alerts.domain import (
     term_key,
 )
 
-SCHEMA_VERSION = 2  # 2: stories (sources, update lines); version 1 payloads still load
+# 2: stories (sources, update lines); 3: importance, urgent, max_stories, more_url,
+# recipients. Older payloads still load (the new fields take their defaults).
+SCHEMA_VERSION = 3
 # Subject lines name at most this many watchlists; the rest become "+N more".
 _SUBJECT_WATCHLISTS = 3
 
@@ -37,8 +40,16 @@ def build_digest(
     idempotency_key: str,
     now: datetime,
     timezone: str = "UTC",
+    importance: Callable[[Match], Importance] | None = None,
+    urgent: bool = False,
+    more_url: str = "",
+    recipients: Sequence[str] = (),
 ) -> Digest:
     """One entry per story, grouped by the subscription's watchlists, in its order.
+
+    `importance` rates a match (the watchlist's, or urgent for an urgent entry); a story
+    takes its highest. The digest keeps every story; renderers show the subscription's
+    `max_stories` and link the rest (`more_url`).
 
     Entries of one story (syndicated copies, the official notice, edits) become one
     `DigestEntry` listing every source, official ones first. A story the subscription
@@ -69,6 +80,8 @@ def build_digest(
         if home is None:
             continue
         made = _story_entry(group, matches)
+        if importance is not None and made.matches:
+            made = replace(made, importance=max((importance(m) for m in made.matches), key=_rank))
         lead = next((e for e in group if e.item_id == made.item_id), group[0])
         sort_time = (lead.published or lead.fetched_at).astimezone(UTC)
         buckets[home].append((made.update, sort_time, made.item_id, made))
@@ -87,7 +100,15 @@ def build_digest(
         created_at=now.astimezone(UTC),
         sections=tuple(sections),
         timezone=timezone,
+        max_stories=subscription.max_stories,
+        more_url=more_url,
+        urgent=urgent,
+        recipients=tuple(recipients),
     )
+
+
+def _rank(value: Importance) -> int:
+    return value.rank
 
 
 def is_news(d: Digest) -> bool:
@@ -164,7 +185,10 @@ def _check_zone(name: str) -> None:
 
 
 def digest_subject(d: Digest) -> str:
-    """E.g. "Sanctions alerts: 3 new stories, 1 update (russia, iran)"."""
+    """E.g. "Sanctions alerts: 3 new stories, 1 update (russia, iran)"; urgent sends say so."""
+    if d.empty:
+        return "Sanctions alerts: no new stories"
+    prefix = "[Urgent] " if d.urgent else ""
     updates = sum(1 for s in d.sections for e in s.entries if e.update)
     n = d.entry_count - updates
     parts = []
@@ -177,7 +201,7 @@ def digest_subject(d: Digest) -> str:
     if len(names) > _SUBJECT_WATCHLISTS:
         shown += f", +{len(names) - _SUBJECT_WATCHLISTS} more"
     suffix = f" ({shown})" if shown else ""
-    return f"Sanctions alerts: {', '.join(parts)}{suffix}"
+    return f"{prefix}Sanctions alerts: {', '.join(parts)}{suffix}"
 
 
 # -- payload ---------------------------------------------------------------------------
@@ -191,6 +215,10 @@ def digest_to_payload(d: Digest) -> dict[str, Any]:
         "idempotency_key": d.idempotency_key,
         "created_at": _dt_out(d.created_at),
         "timezone": d.timezone,
+        "max_stories": d.max_stories,
+        "more_url": d.more_url,
+        "urgent": d.urgent,
+        "recipients": list(d.recipients),
         "sections": [
             {
                 "watchlist": s.watchlist,
@@ -209,6 +237,7 @@ def digest_to_payload(d: Digest) -> dict[str, Any]:
                         "update": e.update,
                         "edited": e.edited,
                         "new_terms": list(e.new_terms),
+                        "importance": e.importance.value,
                     }
                     for e in s.entries
                 ],
@@ -254,7 +283,7 @@ def match_from_payload(m: Mapping[str, Any]) -> Match:
 def digest_from_payload(p: Mapping[str, Any]) -> Digest:
     """Inverse of `digest_to_payload`; ValueError on an unknown version or a malformed payload."""
     version = p.get("schema_version")
-    if version not in (1, SCHEMA_VERSION):
+    if version not in (1, 2, SCHEMA_VERSION):
         raise ValueError(f"unsupported digest payload schema_version {version!r}")
     try:
         return Digest(
@@ -262,6 +291,10 @@ def digest_from_payload(p: Mapping[str, Any]) -> Digest:
             idempotency_key=str(p["idempotency_key"]),
             created_at=_dt_in(p["created_at"]),
             timezone=str(p.get("timezone", "UTC")),
+            max_stories=int(p.get("max_stories", 0)),
+            more_url=str(p.get("more_url", "")),
+            urgent=bool(p.get("urgent", False)),
+            recipients=tuple(str(r) for r in p.get("recipients", ())),
             sections=tuple(
                 DigestSection(
                     watchlist=str(s["watchlist"]),
@@ -270,7 +303,7 @@ def digest_from_payload(p: Mapping[str, Any]) -> Digest:
                 for s in p["sections"]
             ),
         )
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"malformed digest payload: {exc!r}") from exc
 
 
@@ -289,6 +322,7 @@ def _entry_in(e: Mapping[str, Any]) -> DigestEntry:
         update=bool(e.get("update", False)),
         edited=bool(e.get("edited", False)),
         new_terms=tuple(str(x) for x in e.get("new_terms", ())),
+        importance=Importance(e.get("importance", Importance.NORMAL.value)),
     )
 
 

@@ -1,18 +1,27 @@
-"""Render a digest as plain text and as HTML with the Jinja2 templates in `templates/`.
+"""Render digests and confirmation emails with the Jinja2 templates in `templates/`.
 
 Templates get a prepared view (strings only) rather than domain objects, so formatting
 rules (time zones, highlighting, which links are safe) live here and are tested once.
 HTML autoescaping is on; the only markup we add ourselves is `<mark>` around matched words,
 built with `markupsafe` so that everything else in a snippet stays escaped.
 
+HTML templates keep their CSS in one `<style>` block; `inline_css` (css_inline) copies it
+into `style` attributes, since several mail clients drop `<style>`, and keeps only the
+`@media` rules (dark mode, narrow screens) in the block for the clients that read them.
+
 A digest entry is a story (issue 4): a new story lists its sources (official ones first,
 at most `MAX_SOURCES`, then "and K more"); an update line (`DigestEntry.update`) tells of a
 story the subscriber already has and comes after the section's new stories.
+
+An email is rendered once per digest (`render_email`) with a slot where each recipient's
+unsubscribe link goes; `EmailBody.personalise` fills it in with a string join, so a digest
+sent to many addresses is rendered, escaped and CSS-inlined only once.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,20 +30,29 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from alerts import resources
 from alerts.delivery.digest import digest_subject
-from alerts.domain import Digest, DigestEntry, DigestSection, Match, StorySource
+from alerts.domain import Digest, DigestEntry, DigestSection, Importance, Match, StorySource
 
 TEXT_TEMPLATE = "digest.txt.j2"
 HTML_TEMPLATE = "digest.html.j2"
+CONFIRM_TEXT_TEMPLATE = "confirm.txt.j2"
+CONFIRM_HTML_TEMPLATE = "confirm.html.j2"
 # Plain-text highlight markers (Markdown-style bold reads fine in any mail client).
 TEXT_MARK = ("**", "**")
 # A story carried by 20 outlets lists the first 10 (official first) and counts the rest.
 MAX_SOURCES = 10
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Where a recipient's unsubscribe link goes in a body rendered for everyone. Random per
+# process, so no feed text can contain it and be replaced by a link.
+_UNSUBSCRIBE_SLOT = f"alerts-unsubscribe-slot-{secrets.token_hex(12)}"
+# Remote stylesheets are never fetched: templates are self-contained, and a feed must not
+# make the renderer open connections.
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
 def make_environment(templates_dir: Path | None = None) -> Environment:
@@ -47,6 +65,9 @@ def make_environment(templates_dir: Path | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Compiled once: without this every `get_template` (and every `include` of a story)
+        # stats the file to see whether it changed. Templates ship with the code.
+        auto_reload=False,
     )
 
 
@@ -62,33 +83,119 @@ def _env(templates_dir: Path | None) -> Environment:
     return _default_env
 
 
+def inline_css(html: str) -> str:
+    """`html` with its `<style>` rules copied into `style` attributes; `@media` rules kept.
+
+    A document without a `<style>` block is returned as it is (css_inline would reserialise
+    it, adding `<html>`/`<body>` around a fragment).
+    """
+    if "<style" not in html:
+        return html
+    return str(_INLINER.inline(html))
+
+
 def render_text(d: Digest, *, templates_dir: Path | None = None) -> str:
-    """The digest as plain text (matched words wrapped in `**`)."""
+    """The digest as plain text (matched words wrapped in `**`), without unsubscribe link."""
     return _env(templates_dir).get_template(TEXT_TEMPLATE).render(digest_view(d, html=False))
 
 
 def render_html(d: Digest, *, templates_dir: Path | None = None) -> str:
-    """The digest as a self-contained HTML document (inline styles, no external assets)."""
-    return _env(templates_dir).get_template(HTML_TEMPLATE).render(digest_view(d, html=True))
+    """The digest as a self-contained HTML document (CSS inlined, no external assets)."""
+    return inline_css(
+        _env(templates_dir).get_template(HTML_TEMPLATE).render(digest_view(d, html=True))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EmailBody:
+    """A digest's text and HTML, rendered once, with a slot for each recipient's link."""
+
+    text: str
+    html: str
+    unsubscribe: bool = False  # rendered with the unsubscribe slot
+
+    def personalise(self, unsubscribe_url: str = "") -> tuple[str, str]:
+        """(text, html) for one recipient: the slot replaced by `unsubscribe_url`."""
+        if not self.unsubscribe:
+            return self.text, self.html
+        if not unsubscribe_url:
+            raise ValueError("this body was rendered for an unsubscribe link; pass one")
+        return (
+            self.text.replace(_UNSUBSCRIBE_SLOT, unsubscribe_url),
+            self.html.replace(_UNSUBSCRIBE_SLOT, str(escape(unsubscribe_url))),
+        )
+
+
+def render_email(
+    d: Digest, *, unsubscribe: bool = False, templates_dir: Path | None = None
+) -> EmailBody:
+    """Text and CSS-inlined HTML of `d`, once for all recipients.
+
+    With `unsubscribe`, both footers carry an unsubscribe link to be filled in per
+    recipient by `EmailBody.personalise`.
+    """
+    env = _env(templates_dir)
+    slot = _UNSUBSCRIBE_SLOT if unsubscribe else ""
+    text = env.get_template(TEXT_TEMPLATE).render(
+        digest_view(d, html=False, unsubscribe_url=slot)
+    )
+    html = inline_css(
+        env.get_template(HTML_TEMPLATE).render(digest_view(d, html=True, unsubscribe_url=slot))
+    )
+    return EmailBody(text, html, unsubscribe)
+
+
+def render_confirmation(
+    subscription: str,
+    confirm_url: str,
+    *,
+    watchlists: Sequence[str] = (),
+    schedule: str = "",
+    templates_dir: Path | None = None,
+) -> tuple[str, str]:
+    """(text, HTML) of the double opt-in email asking to confirm `subscription`."""
+    link = safe_link(confirm_url)
+    if link is None:
+        raise ValueError("the confirmation link must be an http(s) URL")
+    env = _env(templates_dir)
+    view = {
+        "subject": confirmation_subject(subscription),
+        "subscription": subscription,
+        "confirm_url": link,
+        "watchlists": list(watchlists),
+        "schedule": schedule,
+    }
+    text = env.get_template(CONFIRM_TEXT_TEMPLATE).render(view)
+    html = inline_css(env.get_template(CONFIRM_HTML_TEMPLATE).render(view))
+    return text, html
+
+
+def confirmation_subject(subscription: str) -> str:
+    """E.g. 'Confirm your Sanctions Alerts subscription "russia-daily"'."""
+    return f'Confirm your Sanctions Alerts subscription "{subscription}"'
 
 
 # -- view ------------------------------------------------------------------------------
 
 
-def digest_view(d: Digest, *, html: bool) -> dict[str, Any]:
+def digest_view(d: Digest, *, html: bool, unsubscribe_url: str = "") -> dict[str, Any]:
     """The template context. With `html`, snippets are `Markup` with `<mark>` tags.
 
     Each section has its new `stories` and, after them, its `updates` (update lines).
+    Sections are cut to `d.max_stories` stories; `more` counts the rest, `more_url` links
+    to the full digest. `heartbeat` is set for a digest with nothing new.
     """
     zone = ZoneInfo(d.timezone)
     new, updates = story_counts(d.sections)
+    shown, more = d.shown()
     sections = []
-    for s in d.sections:
+    # `shown` is a prefix of `d.sections`, each cut or whole: counts describe the whole.
+    for s, whole in zip(shown, d.sections, strict=False):
         views = [_story_view(e, zone, html=html) for e in s.entries]
         sections.append(
             {
                 "watchlist": s.watchlist,
-                "count": section_label(s),
+                "count": section_label(whole),
                 "stories": [v for v in views if not v["is_update"]],
                 "updates": [v for v in views if v["is_update"]],
             }
@@ -103,6 +210,11 @@ def digest_view(d: Digest, *, html: bool) -> dict[str, Any]:
         "counts": counts_phrase(new, updates),
         "idempotency_key": d.idempotency_key,
         "sections": sections,
+        "urgent": d.urgent,
+        "heartbeat": d.empty,
+        "more": more,
+        "more_url": safe_link(d.more_url) or "",
+        "unsubscribe_url": unsubscribe_url,
     }
 
 
@@ -187,6 +299,8 @@ def _story_view(e: DigestEntry, zone: ZoneInfo, *, html: bool) -> dict[str, Any]
         "published": format_time(e.published, zone) if e.published else "",
         "matches": matches,
         "is_update": e.update,  # not "update": a dict method to Jinja's `.`
+        # "urgent" / "high" shows as a badge; normal stories carry none.
+        "importance": "" if e.importance is Importance.NORMAL else e.importance.value,
         "edited": e.edited,
         "new_terms": list(e.new_terms),
         # Why an update line is flagged: the snippets of the entries it was not sent for.

@@ -12,21 +12,25 @@ matches), plus a context block listing its sources (official first, at most
 section's new stories: context when it only adds sources, section when it adds a matched
 entry ("New: ...").
 
+Issue 5: a digest shows at most `Digest.max_stories` stories (`Digest.shown()`), then an
+"and K more" line linking the full digest (`more_url`); a heartbeat digest (nothing new)
+is one short "No new alerts" message; an urgent digest says "[URGENT]" in its header and
+notification text, and urgent or high-importance stories carry a tag.
+
 Limits: at most `max_blocks` blocks per message and `max_text` characters per text object
-(Slack's 50 and 3000); longer digests are split into several messages between stories,
-each with a header and a plain `text` fallback for notifications.
+(Slack's 50 and 3000), header text at most 150; longer digests are split into several
+messages between stories, each with a header and a plain `text` fallback for notifications.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from alerts.delivery.digest import digest_subject
+from alerts.delivery.base import Receipt
 from alerts.delivery.render import (
     MAX_SOURCES,
     format_time,
@@ -38,8 +42,8 @@ from alerts.delivery.render import (
     section_label,
     unique_matches,
 )
-from alerts.delivery.webhook import USER_AGENT, encode_body, post_json
-from alerts.domain import Digest, DigestEntry, DigestSection, Match
+from alerts.delivery.webhook import MessageProgress, chat_title, post_messages
+from alerts.domain import Digest, DigestEntry, Importance, Match
 from alerts.errors import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -51,7 +55,8 @@ MAX_TITLE = 300  # a feed title longer than this is noise, not a headline
 MAX_SOURCE_TITLE = 150  # a source's own headline, under the story's
 DEFAULT_TIMEOUT = 15.0
 ELLIPSIS = "…"
-_MEMO_KEYS = 256
+# Stories at or above high importance say so before their headline.
+_TAGS = {Importance.URGENT: "`urgent` ", Importance.HIGH: "`high` "}
 
 
 def slack_escape(text: str) -> str:
@@ -96,11 +101,18 @@ def slack_messages(
         raise ValueError("max_blocks must leave room for a header, a heading and one story")
     if max_text < 40:
         raise ValueError("max_text is too small to hold a story")
+    title = chat_title(d)
+    if d.empty:
+        text = f"No new alerts for *{slack_escape(d.subscription)}*."
+        return [_message(title, [_mrkdwn_section(truncate(text, max_text))], max_text)]
     zone = ZoneInfo(d.timezone)
+    shown, cut = d.shown()
+    # Headings count the whole section, not the part shown: "and K more" explains the rest.
+    labels = [section_label(s) for s in d.sections]
     room = max_blocks - 1  # every message starts with a header block
     pages: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
-    for section in d.sections:
+    for section, label in zip(shown, labels, strict=False):
         started = False  # has this section begun in an earlier or the current page?
         heading_here = False
         for entry in section.entries:
@@ -112,37 +124,50 @@ def slack_messages(
                 pages.append(current)
                 current, heading_here = [], False
             if not heading_here:
-                current.append(_heading(section, continued=started, max_text=max_text))
+                current.append(_heading(section.watchlist, label, started, max_text))
                 heading_here = True
             current.extend(story)
             started = True
+    if cut:
+        if len(current) + 1 > room:
+            pages.append(current)
+            current = []
+        current.append(_more_block(cut, d.more_url, max_text))
     if current or not pages:
         pages.append(current)
-
-    subject = digest_subject(d)
-    messages: list[dict[str, Any]] = []
-    for i, blocks in enumerate(pages, 1):
-        title = subject if len(pages) == 1 else f"{subject} ({i}/{len(pages)})"
-        header = {
-            "type": "header",
-            "text": {"type": "plain_text", "text": _clip_raw(title, MAX_HEADER), "emoji": False},
-        }
-        messages.append(
-            {
-                "text": truncate(slack_escape(title), max_text),
-                "blocks": [header, *blocks],
-                # 120 link previews would bury the digest.
-                "unfurl_links": False,
-                "unfurl_media": False,
-            }
-        )
-    return messages
+    return [
+        _message(title if len(pages) == 1 else f"{title} ({i}/{len(pages)})", blocks, max_text)
+        for i, blocks in enumerate(pages, 1)
+    ]
 
 
-def _heading(section: DigestSection, *, continued: bool, max_text: int) -> dict[str, Any]:
-    name = slack_escape(section.watchlist)
-    suffix = " (continued)" if continued else f" ({section_label(section)})"
-    return _mrkdwn_section(truncate(f"*{name}*{suffix}", max_text))
+def _message(title: str, blocks: list[dict[str, Any]], max_text: int) -> dict[str, Any]:
+    header = {
+        "type": "header",
+        "text": {"type": "plain_text", "text": _clip_raw(title, MAX_HEADER), "emoji": False},
+    }
+    return {
+        "text": truncate(slack_escape(title), max_text),
+        "blocks": [header, *blocks],
+        # 120 link previews would bury the digest.
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def _heading(watchlist: str, label: str, continued: bool, max_text: int) -> dict[str, Any]:
+    suffix = " (continued)" if continued else f" ({label})"
+    return _mrkdwn_section(truncate(f"*{slack_escape(watchlist)}*{suffix}", max_text))
+
+
+def _more_block(cut: int, more_url: str, max_text: int) -> dict[str, Any]:
+    """"and K more", linking the full digest on the web UI when there is one."""
+    link = safe_link(more_url)
+    if link:
+        text = f"and {cut} more: <{_slack_url(link)}|see the full digest>"
+    else:
+        text = f"and {cut} more not shown here"
+    return _mrkdwn_section(truncate(text, max_text))
 
 
 def _mrkdwn_section(text: str) -> dict[str, Any]:
@@ -178,7 +203,7 @@ def _match_lines(matches: list[Match]) -> list[str]:
 def _story_blocks(e: DigestEntry, zone: ZoneInfo, max_text: int) -> list[dict[str, Any]]:
     if e.update:
         return [_update_block(e, max_text)]
-    headline = f"*{_headline(e)}*"
+    headline = _TAGS.get(e.importance, "") + f"*{_headline(e)}*"
     listed = len(e.sources) > 1  # a story of several items lists them below
 
     source = slack_escape(e.feed_title or e.feed or "unknown source")
@@ -233,7 +258,7 @@ def _sources_text(e: DigestEntry, zone: ZoneInfo, max_text: int) -> str:
 def _update_block(e: DigestEntry, max_text: int) -> dict[str, Any]:
     """An update line: "Update: <title> — also reported by X, Y", flagged "New: ..." when
     the story now matches entries the subscriber was not sent for it."""
-    line = f"*Update:* {_headline(e)}"
+    line = _TAGS.get(e.importance, "") + f"*Update:* {_headline(e)}"
     if also := names_phrase(e.also_in):
         line += " — also reported by " + slack_escape(also)
     if e.edited:
@@ -263,37 +288,23 @@ class SlackChannel:
         self._timeout = timeout
         self._own_client = client is None
         self._client = client or httpx.AsyncClient(timeout=timeout)
-        # Messages already accepted per idempotency key: when message 3 of 5 fails, the
-        # retry (same digest, same split) resumes at 3 instead of reposting 1 and 2.
-        # In memory only; after a restart a retry may repeat messages.
-        self._accepted: OrderedDict[str, int] = OrderedDict()
+        self._progress = MessageProgress()
 
-    async def send(self, digest: Digest) -> None:
+    async def send(self, digest: Digest) -> Receipt:
         try:
             messages = slack_messages(digest)
         except Exception as exc:  # the Channel contract: never anything but DeliveryError
             log.exception("cannot build Slack messages for %s", digest.idempotency_key)
             raise DeliveryError(self.name, f"cannot build messages: {exc}") from exc
-        key = digest.idempotency_key
-        done = self._accepted.get(key, 0)
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "Idempotency-Key": key,  # ignored by Slack, harmless, useful behind a proxy
-        }
-        for index in range(done, len(messages)):
-            body = encode_body(messages[index])
-            await post_json(
-                self._client, self.name, self._url, body, headers, request_timeout=self._timeout
-            )
-            self._remember(key, index + 1)
-        self._accepted.pop(key, None)
-
-    def _remember(self, key: str, count: int) -> None:
-        self._accepted[key] = count
-        self._accepted.move_to_end(key)
-        while len(self._accepted) > _MEMO_KEYS:
-            self._accepted.popitem(last=False)
+        return await post_messages(
+            self._client,
+            self.name,
+            self._url,
+            messages,
+            key=digest.idempotency_key,
+            progress=self._progress,
+            request_timeout=self._timeout,
+        )
 
     async def aclose(self) -> None:
         if self._own_client:

@@ -29,6 +29,7 @@ from alerts.domain import (
     Entity,
     Feed,
     FeedState,
+    Importance,
     Item,
     ItemUpdate,
     Match,
@@ -38,6 +39,7 @@ from alerts.domain import (
     PendingEntry,
     StorySource,
     Subscription,
+    SubscriptionOrigin,
     Watchlist,
     entity_from_dict,
     entity_to_dict,
@@ -58,6 +60,7 @@ from alerts.store.models import (
     ItemRevisionRow,
     ItemRow,
     MatchRow,
+    OptOutRow,
     ServiceKeyRow,
     SubscriptionRow,
     TombstoneRow,
@@ -147,6 +150,8 @@ class DeliveryRecord:
     next_attempt_at: datetime | None
     entry_count: int
     item_ids: tuple[int, ...]  # the items whose queue rows this delivery's digest took
+    kind: str = "digest"
+    last_status: int | None = None  # HTTP status / SMTP code of the last attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +350,7 @@ class Store:
             self._sync_feeds(session, feeds, now)
             self._sync_watchlists(session, watchlists, now, keep)
             self._sync_channels(session, channels)
-            self._sync_subscriptions(session, subscriptions)
+            self._sync_subscriptions(session, subscriptions, now)
 
     @staticmethod
     def _sync_feeds(session: Session, feeds: Sequence[Feed], now: datetime) -> None:
@@ -417,27 +422,51 @@ class Store:
                 row.kind = str(channel.kind)
 
     @staticmethod
-    def _sync_subscriptions(session: Session, subscriptions: Sequence[Subscription]) -> None:
-        existing = {row.name: row for row in session.scalars(select(SubscriptionRow))}
+    def _sync_subscriptions(
+        session: Session, subscriptions: Sequence[Subscription], now: datetime
+    ) -> None:
+        # Subscriptions people made themselves (origin "self") are not the config's: a
+        # sync leaves them alone. A subscriber's `status` (unsubscribed) is never reset.
+        existing = {
+            row.name: row
+            for row in session.scalars(
+                select(SubscriptionRow).where(SubscriptionRow.origin == "config")
+            )
+        }
+        taken = {
+            name
+            for name in session.scalars(
+                select(SubscriptionRow.name).where(SubscriptionRow.origin != "config")
+            )
+        }
         for sub in subscriptions:
+            if sub.name in taken:
+                raise StoreError(
+                    f"subscription {sub.name!r} in the config has the name of a subscriber's "
+                    "own subscription; rename it"
+                )
             row = existing.pop(sub.name, None)
+            values = _subscription_values(sub)
             if row is None:
                 # next_digest_at stays NULL: the scheduler computes it (set_next_digest).
                 session.add(
                     SubscriptionRow(
                         name=sub.name,
-                        channel=sub.channel,
-                        watchlists=list(sub.watchlists),
-                        schedule=sub.schedule,
+                        **values,
                         enabled=True,
+                        origin="config",
+                        status="active",
+                        created_at=now,
                     )
                 )
                 continue
-            if row.schedule != sub.schedule:
-                row.schedule = sub.schedule
+            if (row.schedule, row.timezone) != (values["schedule"], values["timezone"]):
                 row.next_digest_at = None
-            row.channel = sub.channel
-            row.watchlists = list(sub.watchlists)
+            if (row.email or "") != (values["email"] or ""):
+                # Another address: the old one's unsubscribe does not speak for the new one.
+                row.status, row.unsubscribed_at = "active", None
+            for key, value in values.items():
+                setattr(row, key, value)
             row.enabled = True
         for row in existing.values():
             row.enabled = False
@@ -986,7 +1015,7 @@ class Store:
         stmt = (
             select(SubscriptionRow, func.coalesce(pending.c.n, 0))
             .outerjoin(pending, pending.c.subscription_id == SubscriptionRow.id)
-            .where(SubscriptionRow.enabled.is_(True))
+            .where(SubscriptionRow.enabled.is_(True), SubscriptionRow.status == "active")
             .order_by(SubscriptionRow.name)
         )
         with self._transaction("list subscriptions", write=False) as session:
@@ -1146,6 +1175,16 @@ class Store:
                 )
             )
 
+    def opted_out(self, subscription: str) -> frozenset[str]:
+        """Addresses (lower case) that unsubscribed from a channel subscription's emails."""
+        stmt = (
+            select(OptOutRow.address)
+            .join(SubscriptionRow, SubscriptionRow.id == OptOutRow.subscription_id)
+            .where(SubscriptionRow.name == subscription)
+        )
+        with self._transaction("list opt-outs", write=False) as session:
+            return frozenset(session.scalars(stmt))
+
     def set_next_digest(self, subscription: str, next_digest_at: datetime | None) -> None:
         """Set when the subscription's next digest is due (None: not scheduled)."""
         what = f"schedule the next digest of subscription {subscription!r}"
@@ -1199,6 +1238,8 @@ class Store:
                 )
             delivery = DeliveryRow(
                 digest_id=digest.id,
+                kind="digest",
+                subscription_id=sub.id,
                 channel=channel,
                 idempotency_key=idempotency_key,
                 status=DeliveryStatus.PENDING.value,
@@ -1213,28 +1254,21 @@ class Store:
             return delivery.id
 
     def pending_deliveries(self, now: datetime) -> list[PendingDelivery]:
-        """Deliveries to (re)try now, oldest first, each with its frozen digest payload."""
+        """Messages to (re)try now, oldest first: due, and not held by a live worker's lease."""
         stmt = (
             select(DeliveryRow, DigestRow.payload, SubscriptionRow.name)
-            .join(DigestRow, DigestRow.id == DeliveryRow.digest_id)
-            .join(SubscriptionRow, SubscriptionRow.id == DigestRow.subscription_id)
+            .outerjoin(DigestRow, DigestRow.id == DeliveryRow.digest_id)
+            .outerjoin(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
             .where(
                 DeliveryRow.status == DeliveryStatus.PENDING.value,
                 DeliveryRow.next_attempt_at <= now,
+                (DeliveryRow.claimed_until.is_(None)) | (DeliveryRow.claimed_until <= now),
             )
             .order_by(DeliveryRow.created_at, DeliveryRow.id)
         )
         with self._transaction("list pending deliveries", write=False) as session:
             return [
-                PendingDelivery(
-                    id=row.id,
-                    subscription=sub_name,
-                    channel=row.channel,
-                    payload=payload,
-                    attempts=row.attempts,
-                    created_at=row.created_at,
-                    last_error=row.last_error,
-                )
+                pending_delivery(row, payload, sub_name)
                 for row, payload, sub_name in session.execute(stmt)
             ]
 
@@ -1274,8 +1308,8 @@ class Store:
         """Every delivery (of one subscription), newest first."""
         stmt = (
             select(DeliveryRow, SubscriptionRow.name, DigestRow.entry_count)
-            .join(DigestRow, DigestRow.id == DeliveryRow.digest_id)
-            .join(SubscriptionRow, SubscriptionRow.id == DigestRow.subscription_id)
+            .outerjoin(DigestRow, DigestRow.id == DeliveryRow.digest_id)
+            .outerjoin(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
             .order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc())
         )
         if subscription is not None:
@@ -1283,7 +1317,7 @@ class Store:
         with self._transaction("list deliveries", write=False) as session:
             rows = list(session.execute(stmt))
             item_ids: dict[int, list[int]] = defaultdict(list)
-            digest_ids = [row.digest_id for row, _, _ in rows]
+            digest_ids = [row.digest_id for row, _, _ in rows if row.digest_id is not None]
             for chunk in _chunks(digest_ids):
                 q = (
                     select(AlertQueueRow.digest_id, AlertQueueRow.item_id)
@@ -1296,7 +1330,7 @@ class Store:
             return [
                 DeliveryRecord(
                     id=row.id,
-                    subscription=sub_name,
+                    subscription=sub_name or "",
                     channel=row.channel,
                     status=DeliveryStatus(row.status),
                     attempts=row.attempts,
@@ -1305,8 +1339,10 @@ class Store:
                     created_at=row.created_at,
                     sent_at=row.sent_at,
                     next_attempt_at=row.next_attempt_at,
-                    entry_count=entry_count,
-                    item_ids=tuple(item_ids.get(row.digest_id, ())),
+                    entry_count=entry_count or 0,
+                    item_ids=tuple(item_ids.get(row.digest_id, ())) if row.digest_id else (),
+                    kind=row.kind,
+                    last_status=row.last_status,
                 )
                 for row, sub_name, entry_count in rows
             ]
@@ -1535,6 +1571,8 @@ def _config_values(watchlist: Watchlist) -> dict[str, Any]:
         "entities": [entity_to_dict(e) for e in watchlist.entities],
         "exclude": list(watchlist.exclude),
         "description": watchlist.description,
+        "importance": watchlist.importance.value,
+        "urgent": list(watchlist.urgent),
     }
 
 
@@ -1576,6 +1614,8 @@ def _watchlist(row: WatchlistRow) -> Watchlist:
         entities=entities,
         exclude=tuple(row.exclude),
         description=row.description,
+        importance=Importance(row.importance),
+        urgent=tuple(row.urgent),
     )
 
 
@@ -1651,12 +1691,54 @@ def _merge_entities(
     )
 
 
+def pending_delivery(
+    row: DeliveryRow, payload: dict[str, Any] | None, sub_name: str | None
+) -> PendingDelivery:
+    return PendingDelivery(
+        id=row.id,
+        subscription=sub_name or "",
+        channel=row.channel,
+        payload=payload if payload is not None else (row.message or {}),
+        attempts=row.attempts,
+        created_at=row.created_at,
+        last_error=row.last_error,
+        kind=row.kind,
+        idempotency_key=row.idempotency_key,
+    )
+
+
+def _subscription_values(sub: Subscription) -> dict[str, Any]:
+    """The subscription columns that mirror a `Subscription`."""
+    return {
+        "channel": sub.channel,
+        "email": sub.email.lower() or None,
+        "watchlists": list(sub.watchlists),
+        "schedule": sub.schedule,
+        "timezone": sub.timezone,
+        "quiet_hours": sub.quiet_hours,
+        "immediate_importance": (
+            sub.immediate_importance.value if sub.immediate_importance else None
+        ),
+        "send_empty": sub.send_empty,
+        "max_stories": sub.max_stories,
+    }
+
+
 def _subscription(row: SubscriptionRow) -> Subscription:
     return Subscription(
         name=row.name,
         watchlists=tuple(row.watchlists),
         channel=row.channel,
         schedule=row.schedule,
+        email=row.email or "",
+        timezone=row.timezone,
+        quiet_hours=row.quiet_hours,
+        immediate_importance=(
+            Importance(row.immediate_importance) if row.immediate_importance else None
+        ),
+        send_empty=row.send_empty,
+        max_stories=row.max_stories,
+        origin=SubscriptionOrigin(row.origin),
     )
 
 
