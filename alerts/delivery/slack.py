@@ -14,7 +14,7 @@ entry ("New: ...").
 
 Issue 5: a digest shows at most `Digest.max_stories` stories (`Digest.shown()`), then an
 "and K more" line linking the full digest (`more_url`); a heartbeat digest (nothing new)
-is one short "No new alerts" message; an urgent digest says "[URGENT]" in its header and
+is one short "No new alerts" message; an urgent digest says "[Urgent]" in its header and
 notification text, and urgent or high-importance stories carry a tag.
 
 Limits: at most `max_blocks` blocks per message and `max_text` characters per text object
@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from alerts.delivery.base import Receipt
+from alerts.delivery.digest import digest_subject
 from alerts.delivery.render import (
     MAX_SOURCES,
     format_time,
@@ -42,7 +43,7 @@ from alerts.delivery.render import (
     section_label,
     unique_matches,
 )
-from alerts.delivery.webhook import MessageProgress, chat_title, post_messages
+from alerts.delivery.webhook import MessageProgress, post_messages
 from alerts.domain import Digest, DigestEntry, Importance, Match
 from alerts.errors import DeliveryError
 
@@ -101,7 +102,7 @@ def slack_messages(
         raise ValueError("max_blocks must leave room for a header, a heading and one story")
     if max_text < 40:
         raise ValueError("max_text is too small to hold a story")
-    title = chat_title(d)
+    title = digest_subject(d)  # says [Urgent], or no new stories for a heartbeat
     if d.empty:
         text = f"No new alerts for *{slack_escape(d.subscription)}*."
         return [_message(title, [_mrkdwn_section(truncate(text, max_text))], max_text)]
@@ -161,7 +162,7 @@ def _heading(watchlist: str, label: str, continued: bool, max_text: int) -> dict
 
 
 def _more_block(cut: int, more_url: str, max_text: int) -> dict[str, Any]:
-    """"and K more", linking the full digest on the web UI when there is one."""
+    """ "and K more", linking the full digest on the web UI when there is one."""
     link = safe_link(more_url)
     if link:
         text = f"and {cut} more: <{_slack_url(link)}|see the full digest>"

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from alerts.delivery.base import Receipt
+from alerts.delivery.digest import digest_subject
 from alerts.delivery.render import (
     MAX_SOURCES,
     format_time,
@@ -40,7 +41,7 @@ from alerts.delivery.render import (
     section_label,
     unique_matches,
 )
-from alerts.delivery.webhook import MessageProgress, chat_title, encode_body, post_messages
+from alerts.delivery.webhook import MessageProgress, encode_body, post_messages
 from alerts.domain import Digest, DigestEntry, Importance, Match
 from alerts.errors import DeliveryError
 
@@ -104,7 +105,7 @@ def teams_messages(d: Digest, *, max_bytes: int = MAX_BYTES) -> list[dict[str, A
     """The digest as one or more Workflows webhook bodies (see the module docstring)."""
     if max_bytes < MIN_BYTES:
         raise ValueError(f"max_bytes must be at least {MIN_BYTES}")
-    title = chat_title(d)
+    title = digest_subject(d)  # says [Urgent], or no new stories for a heartbeat
     zone = ZoneInfo(d.timezone)
     if d.empty:
         text = f"No new alerts for {teams_escape(_clip(d.subscription, MAX_NAME))}."
@@ -154,9 +155,7 @@ def _size(element: dict[str, Any]) -> int:
     return len(encode_body(element)) + 1
 
 
-def _message(
-    title: str, d: Digest, zone: ZoneInfo, body: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _message(title: str, d: Digest, zone: ZoneInfo, body: list[dict[str, Any]]) -> dict[str, Any]:
     header = _text(teams_escape(title), size="Large", weight="Bolder", wrap=True)
     if d.urgent:
         header["color"] = "Attention"
@@ -192,9 +191,7 @@ def _subtle(text: str, **props: Any) -> dict[str, Any]:
 def _heading(watchlist: str, label: str, *, continued: bool) -> dict[str, Any]:
     suffix = " (continued)" if continued else f" ({label})"
     name = teams_escape(_clip(watchlist, MAX_NAME))
-    return _text(
-        name + suffix, size="Medium", weight="Bolder", separator=True, spacing="Large"
-    )
+    return _text(name + suffix, size="Medium", weight="Bolder", separator=True, spacing="Large")
 
 
 def _more(cut: int, more_url: str) -> dict[str, Any]:
@@ -218,8 +215,8 @@ def _story(e: DigestEntry, zone: ZoneInfo, detail: int) -> dict[str, Any]:
     but three matches, 0 is the headline alone (short title, short link)."""
     if detail == 0:
         link = e.link if e.link and len(e.link) <= 500 else None
-        headline = markdown_link(_clip(e.title.strip() or "(untitled)", 200), link)
-        return _container([_text(_TAGS.get(e.importance, "") + headline, weight="Bolder")])
+        short = markdown_link(_clip(e.title.strip() or "(untitled)", 200), link)
+        return _container([_text(_TAGS.get(e.importance, "") + short, weight="Bolder")])
     if e.update:
         return _container(_update_items(e, detail))
     headline = _text(_TAGS.get(e.importance, "") + _headline(e), weight="Bolder")
@@ -231,7 +228,7 @@ def _story(e: DigestEntry, zone: ZoneInfo, detail: int) -> dict[str, Any]:
     meta = teams_escape(_clip(e.feed_title or e.feed or "unknown source", MAX_NAME))
     also_in = [name for name in e.also_in if name.strip()]
     if also_in and not listed:
-        meta += " · also in: " + teams_escape(names_phrase(also_in))
+        meta += " · also in: " + teams_escape(_clip(names_phrase(also_in), 500))
     if e.published:
         meta += " · " + format_time(e.published, zone)
     items.append(_subtle(meta, spacing="None"))
@@ -274,7 +271,9 @@ def _sources_text(e: DigestEntry, zone: ZoneInfo) -> str:
         title = s.title.strip()
         line = "- **official** " if s.official else "- "
         if title and not same_title(title, e.title):
-            line += teams_escape(name) + ": " + markdown_link(_clip(title, MAX_SOURCE_TITLE), s.link)
+            line += (
+                teams_escape(name) + ": " + markdown_link(_clip(title, MAX_SOURCE_TITLE), s.link)
+            )
         else:
             line += markdown_link(name, s.link)
         if s.published:
@@ -289,7 +288,7 @@ def _update_items(e: DigestEntry, detail: int) -> list[dict[str, Any]]:
     """An update line, flagged "New: ..." with the new entries' snippets when it has them."""
     line = _TAGS.get(e.importance, "") + "**Update:** " + _headline(e)
     if also := names_phrase(e.also_in):
-        line += " — also reported by " + teams_escape(also)
+        line += " — also reported by " + teams_escape(_clip(also, 500))
     if e.edited:
         line += " · _updated_"
     items = [_text(line)]

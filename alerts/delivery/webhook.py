@@ -32,7 +32,6 @@ import httpx
 
 import alerts
 from alerts.delivery.base import Receipt, excerpt
-from alerts.delivery.digest import digest_subject
 from alerts.domain import Digest
 from alerts.errors import DeliveryError, PermanentDeliveryError
 from alerts.retry_after import parse_retry_after
@@ -327,13 +326,6 @@ def _iso(dt: datetime) -> str:
 
 
 # -- shared by the chat channels (Slack, Teams, Discord) -------------------------------
-
-
-def chat_title(d: Digest) -> str:
-    """The headline of a chat message: the digest subject, "no new alerts" for a
-    heartbeat, flagged "[URGENT]" when the digest was sent at once for urgent matches."""
-    title = "Sanctions alerts: no new alerts" if d.empty else digest_subject(d)
-    return f"[URGENT] {title}" if d.urgent else title
 
 
 def chat_headers(idempotency_key: str) -> dict[str, str]:
