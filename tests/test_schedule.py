@@ -9,8 +9,10 @@ import pytest
 from alerts.delivery.schedule import QuietHours, ScheduleError, parse_schedule
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_immediate_has_no_next_time() -> None:
@@ -418,7 +420,9 @@ def test_overnight_quiet_hours_across_dst(
 
 
 @pytest.mark.parametrize(
-    ("zone", "day"), [(z, d[z]) for z in (LONDON, NEW_YORK) for d in (SPRING, AUTUMN)]
+    ("zone", "day"),
+    [(z, d[z]) for z in (LONDON, NEW_YORK) for d in (SPRING, AUTUMN)],
+    ids=["london-spring", "london-autumn", "new-york-spring", "new-york-autumn"],
 )
 @pytest.mark.parametrize("text", ["22:00-07:00", "12:00-13:00", "00:30-04:00"])
 def test_quiet_hours_follow_the_wall_clock_minute_by_minute(

@@ -20,7 +20,9 @@ Quiet hours ("22:00-07:00", in the subscription's zone) follow what the wall clo
 start when the clock first reaches the start time and end when it last passes the end time. A
 time skipped by a spring-forward gap counts as passed when the clock jumps over it, and an end
 time that the autumn overlap repeats counts at its second pass, so one night's quiet hours never
-stop and restart.
+stop and restart. (A slot is a moment and keeps RFC 5545's reading; quiet hours are a span of
+the clock face, so they follow the clock.) A slot at a quiet-hours edge behaves alike on every
+day: at the start it is inside and waits; at the end it is outside and goes.
 
 Pure: no I/O, no clock of its own; every datetime in and out is aware UTC.
 """
