@@ -52,6 +52,7 @@ from alerts.domain import (
 from alerts.errors import DeliveryError, PermanentDeliveryError, StoreError
 from alerts.logs import event, get_logger
 from alerts.store.outbox import Outbox
+from alerts.store.subscribers import Subscribers
 from alerts.store.repository import Store, SubscriptionState
 
 P = ParamSpec("P")
@@ -129,6 +130,7 @@ class Dispatcher:
         self.settings = settings
         self.store = store
         self.outbox = Outbox(store)
+        self.subscribers = Subscribers(store)
         self.db = db
         self.channels = dict(channels)
         self.mailer = mailer
@@ -282,7 +284,7 @@ class Dispatcher:
         channel = self.config.channel_by_name.get(sub.channel)
         if channel is None or channel.kind is not ChannelKind.EMAIL:
             return None
-        opted_out = await self.db(self.store.opted_out, sub.name)
+        opted_out = await self.db(self.subscribers.opted_out, sub.name)
         return tuple(a for a in channel.to if _address(a) not in opted_out)
 
     # -- sending -----------------------------------------------------------------------

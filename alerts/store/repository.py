@@ -60,7 +60,6 @@ from alerts.store.models import (
     ItemRevisionRow,
     ItemRow,
     MatchRow,
-    OptOutRow,
     ServiceKeyRow,
     SubscriptionRow,
     TombstoneRow,
@@ -737,7 +736,9 @@ class Store:
             subscriptions = [
                 (sub.id, frozenset(sub.watchlists))
                 for sub in session.scalars(
-                    select(SubscriptionRow).where(SubscriptionRow.enabled.is_(True))
+                    select(SubscriptionRow).where(
+                        SubscriptionRow.enabled.is_(True), SubscriptionRow.status == "active"
+                    )
                 )
             ]
             item_ids: dict[str, int] = {}
@@ -1174,16 +1175,6 @@ class Store:
                     highlight=highlight,
                 )
             )
-
-    def opted_out(self, subscription: str) -> frozenset[str]:
-        """Addresses (lower case) that unsubscribed from a channel subscription's emails."""
-        stmt = (
-            select(OptOutRow.address)
-            .join(SubscriptionRow, SubscriptionRow.id == OptOutRow.subscription_id)
-            .where(SubscriptionRow.name == subscription)
-        )
-        with self._transaction("list opt-outs", write=False) as session:
-            return frozenset(session.scalars(stmt))
 
     def set_next_digest(self, subscription: str, next_digest_at: datetime | None) -> None:
         """Set when the subscription's next digest is due (None: not scheduled)."""

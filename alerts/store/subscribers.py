@@ -25,7 +25,6 @@ gets an opt-out row for that subscription.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,8 +44,10 @@ CONFIRM_KIND = "confirm"
 # Enough for a typo'd first try and a lost mail; too few to flood anyone's inbox.
 CONFIRM_LIMIT = 3
 CONFIRM_WINDOW = timedelta(hours=24)
-# RFC 5321 caps a forward path at 256 octets including the angle brackets.
-MAX_ADDRESS_LENGTH = 254
+# Their outbox rows name the destination `email:<address>` in a String(200) column (and the
+# subscription `self:<address>` in another). RFC 5321 allows 254 characters; real
+# addresses are far shorter, so the longest ones are refused rather than cut.
+MAX_ADDRESS_LENGTH = NAME_MAX_LENGTH - len("email:")
 
 
 class SubscriptionStatus(StrEnum):
@@ -94,14 +95,22 @@ class Preferences:
     timezone: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"watchlists": list(self.watchlists), "schedule": self.schedule, "timezone": self.timezone}
+        return {
+            "watchlists": list(self.watchlists),
+            "schedule": self.schedule,
+            "timezone": self.timezone,
+        }
 
     @classmethod
     def from_json(cls, data: object) -> Preferences | None:
         """None unless `data` is what `to_json` wrote."""
         if not isinstance(data, Mapping):
             return None
-        watchlists, schedule, zone = data.get("watchlists"), data.get("schedule"), data.get("timezone")
+        watchlists, schedule, zone = (
+            data.get("watchlists"),
+            data.get("schedule"),
+            data.get("timezone"),
+        )
         if (
             not isinstance(watchlists, list)
             or not all(isinstance(w, str) for w in watchlists)
@@ -144,14 +153,8 @@ def normalise_address(email: str) -> str:
 
 
 def self_subscription_name(email: str) -> str:
-    """`self:<address>`; an address too long for the name column is shortened with a hash."""
-    address = normalise_address(email)
-    name = f"{SELF_PREFIX}{address}"
-    if len(name) <= NAME_MAX_LENGTH:
-        return name
-    digest = hashlib.sha256(address.encode("utf-8")).hexdigest()[:32]
-    keep = NAME_MAX_LENGTH - len(SELF_PREFIX) - len(digest) - 1
-    return f"{SELF_PREFIX}{address[:keep]}#{digest}"
+    """`self:<address>`, the one self-service subscription of an address."""
+    return f"{SELF_PREFIX}{normalise_address(email)}"
 
 
 class Subscribers:
@@ -175,12 +178,15 @@ class Subscribers:
 
         `confirm_message` is stored as the confirmation's message, with the requested
         preferences added under "preferences". The caller checks the address syntax, the
-        watchlist names, the schedule and the zone; this raises ValueError only for an
-        empty address or an empty list of watchlists.
+        watchlist names, the schedule and the zone; this raises ValueError only for no
+        address (or one over `MAX_ADDRESS_LENGTH`) or no watchlist.
         """
         address = normalise_address(email)
         if "@" not in address or len(address) > MAX_ADDRESS_LENGTH:
-            raise ValueError("a subscriber's address must be an email address")
+            raise ValueError(
+                f"a subscriber's address must be an email address of at most "
+                f"{MAX_ADDRESS_LENGTH} characters"
+            )
         if not watchlists:
             raise ValueError("a subscription needs at least one watchlist")
         wanted = Preferences(tuple(dict.fromkeys(watchlists)), schedule, timezone)
@@ -326,7 +332,9 @@ class Subscribers:
             if row is None:
                 return None
             status = SubscriptionStatus(row.status)
-            requested = self._requested(session, row) if status is SubscriptionStatus.ACTIVE else None
+            requested = (
+                self._requested(session, row) if status is SubscriptionStatus.ACTIVE else None
+            )
             return SubscriptionView(
                 name=row.name,
                 origin=SubscriptionOrigin(row.origin),
