@@ -52,8 +52,8 @@ from alerts.domain import (
 from alerts.errors import DeliveryError, PermanentDeliveryError, StoreError
 from alerts.logs import event, get_logger
 from alerts.store.outbox import Outbox
-from alerts.store.subscribers import Subscribers
 from alerts.store.repository import Store, SubscriptionState
+from alerts.store.subscribers import Subscribers
 
 P = ParamSpec("P")
 T = TypeVar("T")
