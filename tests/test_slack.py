@@ -10,9 +10,18 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from alerts.delivery.base import Receipt
 from alerts.delivery.digest import build_digest
 from alerts.delivery.slack import SlackChannel, slack_escape, slack_messages, truncate
-from alerts.domain import AlertKind, PendingEntry, StorySource, Subscription, term_key
+from alerts.domain import (
+    AlertKind,
+    Digest,
+    Importance,
+    PendingEntry,
+    StorySource,
+    Subscription,
+    term_key,
+)
 from alerts.errors import DeliveryError, PermanentDeliveryError
 from tests.support.webhook_receiver import WebhookReceiver
 from tests.test_digest import NOW, as_entry, entry, match, outlets, sample_digest, story_digest
@@ -128,7 +137,7 @@ def test_120_stories_split_into_messages_within_limits() -> None:
         entry(i, match("russia" if i % 3 else "iran", "x"), published=NOW - timedelta(minutes=i))
         for i in range(1, 121)
     ]
-    d = build_digest(sub, entries, idempotency_key="k", now=NOW)
+    d = replace(build_digest(sub, entries, idempotency_key="k", now=NOW), max_stories=0)
     messages = slack_messages(d)
     assert len(messages) == 6  # 120 stories x 2 blocks, 49 blocks of room per message
     seen: list[str] = []
@@ -349,11 +358,12 @@ async def test_500_is_retryable_and_retry_resumes(webhook_receiver: WebhookRecei
         idempotency_key="key-2",
         now=NOW,
     )
-    with pytest.raises(DeliveryError, match="HTTP 500: rollup_error") as info:
+    with pytest.raises(DeliveryError, match="message 2/3: HTTP 500: rollup_error") as info:
         await ch.send(d)
     assert type(info.value) is DeliveryError
+    assert (info.value.status, info.value.response) == (500, "rollup_error")
     assert "/hook" not in str(info.value)  # the URL is a secret
-    await ch.send(d)
+    assert await ch.send(d) == Receipt(200, "rollup_error", 3)
     await ch.aclose()
     reqs = webhook_receiver.wait_for(4)
     # Message 1 was accepted, so the retry starts again at message 2.
@@ -387,3 +397,113 @@ async def test_timeout_is_retryable(webhook_receiver: WebhookReceiver) -> None:
         await ch.send(sample_digest())
     assert type(info.value) is DeliveryError
     await ch.aclose()
+
+
+# -- issue 5: heartbeat, urgency, importance, max_stories ------------------------------
+
+
+def many(n: int, *, max_stories: int, more_url: str = "") -> Digest:
+    """`n` one-item stories: two thirds russia, one third iran."""
+    sub = Subscription("s", ("russia", "iran"), "c", max_stories=max_stories)
+    entries = [
+        entry(i, match("russia" if i % 3 else "iran", "x"), published=NOW - timedelta(minutes=i))
+        for i in range(1, n + 1)
+    ]
+    return build_digest(sub, entries, idempotency_key="k", now=NOW, more_url=more_url)
+
+
+def test_heartbeat_is_one_short_message() -> None:
+    d = Digest("<!channel> desk", "hb", NOW, ())
+    [msg] = slack_messages(d)
+    assert msg["text"] == "Sanctions alerts: no new stories"
+    assert [b["type"] for b in msg["blocks"]] == ["header", "section"]
+    assert msg["blocks"][0]["text"]["text"] == "Sanctions alerts: no new stories"
+    assert msg["blocks"][1]["text"]["text"] == "No new alerts for *&lt;!channel&gt; desk*."
+
+
+def test_urgent_digest_says_so_and_tags_its_stories() -> None:
+    d = sample_digest(1, 1)
+    first = replace(d.sections[0].entries[0], importance=Importance.URGENT)
+    second = replace(d.sections[1].entries[0], importance=Importance.HIGH)
+    d = replace(
+        d,
+        urgent=True,
+        sections=(
+            replace(d.sections[0], entries=(first,)),
+            replace(d.sections[1], entries=(second,)),
+        ),
+    )
+    [msg] = slack_messages(d)
+    assert msg["text"] == "[Urgent] Sanctions alerts: 2 new stories (russia, iran)"
+    assert msg["blocks"][0]["text"]["text"] == msg["text"]
+    headlines = [
+        b["text"]["text"] for b in msg["blocks"] if "|" in b.get("text", {}).get("text", "")
+    ]
+    assert headlines[0].startswith("`urgent` *<https://example.org/news/1|")
+    assert headlines[1].startswith("`high` *<https://example.org/news/101|")
+
+
+def test_max_stories_cuts_with_a_link_to_the_full_digest() -> None:
+    d = many(120, max_stories=50, more_url="https://alerts.example.org/digests/k?t=a|b>c")
+    messages = slack_messages(d)
+    # 50 russia stories x 2 blocks + 2 headings + "and 70 more", 49 blocks of room each.
+    assert len(messages) == 3
+    assert [len(m["blocks"]) for m in messages] == [50, 50, 7]
+    stories = [
+        b for m in messages for b in m["blocks"] if "|Story" in b.get("text", {}).get("text", "")
+    ]
+    assert len(stories) == 50
+    headings = [m["blocks"][1]["text"]["text"] for m in messages]
+    # Headings count the whole section: the cut is explained by the last line.
+    assert headings == ["*russia* (80)", "*russia* (continued)", "*russia* (continued)"]
+    assert messages[-1]["blocks"][-1]["text"]["text"] == (
+        "and 70 more: <https://alerts.example.org/digests/k?t=a%7Cb%3Ec|see the full digest>"
+    )
+    assert "*iran*" not in json.dumps(messages)  # every story shown is a russia one
+    assert messages[0]["text"] == "Sanctions alerts: 120 new stories (russia, iran) (1/3)"
+
+
+@pytest.mark.parametrize("url", ["", "javascript:alert(1)"])
+def test_more_line_without_a_safe_url_is_plain(url: str) -> None:
+    [msg] = slack_messages(many(6, max_stories=4, more_url=url))
+    assert msg["blocks"][-1]["text"]["text"] == "and 2 more not shown here"
+
+
+def test_more_line_starts_a_message_when_the_last_is_full() -> None:
+    # max_blocks 6: a heading and two stories fill a message, so "and 1 more" goes alone.
+    messages = slack_messages(replace(sample_digest(5, 0), max_stories=4), max_blocks=6)
+    assert [len(m["blocks"]) for m in messages] == [6, 6, 2]
+    assert messages[-1]["blocks"][1]["text"]["text"] == "and 1 more not shown here"
+    assert messages[-1]["text"].endswith("(3/3)")
+
+
+async def test_errors_name_the_message_and_keep_the_answer(
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    webhook_receiver.fail("/hook", 200)
+    webhook_receiver.fail("/hook", 429, retry_after="4", body=b"rate_limited")
+    webhook_receiver.hang("/hook")
+    webhook_receiver.reset("/hook")
+    webhook_receiver.fail("/hook", 404, body=b"no_service")
+    ch = SlackChannel("slack", webhook_receiver.url("/hook"), timeout=0.5)
+    d = many(120, max_stories=50)
+    with pytest.raises(DeliveryError, match="message 2/3: HTTP 429: rate_limited") as info:
+        await ch.send(d)
+    assert (info.value.retry_after, info.value.status, info.value.response) == (
+        4.0,
+        429,
+        "rate_limited",
+    )
+    with pytest.raises(DeliveryError, match="message 2/3: timed out") as info:
+        await ch.send(d)
+    assert type(info.value) is DeliveryError and info.value.status is None
+    with pytest.raises(DeliveryError, match="message 2/3: ") as info:
+        await ch.send(d)
+    assert type(info.value) is DeliveryError
+    with pytest.raises(PermanentDeliveryError, match="message 2/3: HTTP 404: no_service"):
+        await ch.send(d)
+    assert await ch.send(d) == Receipt(200, "ok", 3)
+    await ch.aclose()
+    reqs = webhook_receiver.wait_for(7)
+    assert [r.json["text"][-5:] for r in reqs] == ["(1/3)"] + ["(2/3)"] * 5 + ["(3/3)"]
+    assert [r.answer for r in reqs] == [200, 429, None, None, 404, 200, 200]

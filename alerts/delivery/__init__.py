@@ -4,8 +4,11 @@
 row, so a retry sends exactly the same digest. `render` turns a digest into text and HTML
 (Jinja2 templates in the repo's `templates/` folder). Channels implement
 `alerts.delivery.base.Channel`: `email` (SMTP or an `.eml` outbox folder), `slack`
-(incoming webhook, Block Kit) and `webhook` (signed JSON, see docs/webhook-schema.md).
-`retry` computes when a failed delivery is tried again; `schedule` when a digest is due.
+(incoming webhook, Block Kit), `teams` (Workflows webhook, Adaptive Card), `discord`
+(embeds) and `webhook` (signed JSON, see docs/webhooks.md). `schedule` says when a digest
+is due and when quiet hours end; `policy` what a subscription sends now (urgent matches,
+quiet hours, heartbeats); `retry` when a failed delivery is tried again; `tokens` and
+`links` sign the unsubscribe, confirmation and full-digest links.
 
 This layer knows nothing about storage, feeds or scheduling libraries; keep it that way
 (no sqlalchemy, feedparser or apscheduler imports here).

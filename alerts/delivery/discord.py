@@ -79,7 +79,7 @@ ZWSP = "\u200b"
 
 _COLORS = {Importance.URGENT: 0xD1242F, Importance.HIGH: 0xBF8700, Importance.NORMAL: 0x0969DA}
 _UPDATE_COLOR = 0x8C959F
-_TAGS = {Importance.URGENT: "**Urgent** · ", Importance.HIGH: "**High** · "}
+_TAGS = {Importance.URGENT: "**Urgent**", Importance.HIGH: "**High**"}
 _SPACES = re.compile(r"\s+")
 # `[` starts a masked link, `<` a mention, channel, emoji or timestamp tag; the rest
 # emphasis, code and spoilers. Headings, quotes and lists need a marker at a line start.
@@ -116,8 +116,8 @@ def fit(text: str, limit: int, escape: Callable[[str], str] = discord_escape) ->
 
 
 def _plain(text: str) -> str:
-    """For author names and footers, which Discord shows without Markdown."""
-    return _SPACES.sub(" ", text)
+    """For author names and footers, which Discord shows without Markdown or mentions."""
+    return _MASS_MENTION.sub("@" + ZWSP, _SPACES.sub(" ", text))
 
 
 def _embed_url(url: str | None) -> str | None:
@@ -126,8 +126,9 @@ def _embed_url(url: str | None) -> str | None:
 
 
 def markdown_link(label: str, url: str | None, limit: int) -> str:
-    """`[label](url)` when the URL is safe, else the escaped label; the label within `limit`."""
-    text = fit(label, limit)
+    """`[label](url)` when the URL is safe, else the escaped label; the label within `limit`.
+    Brackets in the label become parentheses rather than trusting escapes inside a label."""
+    text = fit(label.replace("[", "(").replace("]", ")"), limit)
     link = _embed_url(url)
     return f"[{text}]({link})" if link else text
 
@@ -213,7 +214,7 @@ def _story(e: DigestEntry, author: str, zone: ZoneInfo) -> dict[str, Any]:
         embed["url"] = url
     lines: list[str] = []
     if tag := _TAGS.get(e.importance):
-        lines.append(tag.removesuffix(" · "))
+        lines.append(tag)
     matches = unique_matches(e.matches)
     if e.update:
         lines.append(_update_line(e))

@@ -47,9 +47,10 @@ DEFAULT_TIMEOUT = 15.0
 USER_AGENT = f"sanctions-alerts/{alerts.__version__}"
 _DETAIL_CHARS = 200  # of the receiver's answer, in the error message (the log keeps more)
 _MEMO_KEYS = 256
-# Query values at least this long are treated as credentials when redacting (a Power
-# Automate URL carries its signature as `sig=...`).
-_SECRET_QUERY_CHARS = 8
+# A URL's path and query values at least this long are treated as credentials when
+# redacting (Slack and Discord keep their token in the path, Power Automate in `sig=`);
+# shorter ones are left alone, or "/a" would be cut out of "n/a".
+_SECRET_CHARS = 8
 
 
 # -- body and signature ----------------------------------------------------------------
@@ -305,11 +306,11 @@ def _redactor(url: str) -> Callable[[str], str]:
     """
     parts = urlsplit(url)
     secrets = {url, parts.path + (f"?{parts.query}" if parts.query else "")}
-    if len(parts.path) > 1:
+    if len(parts.path) >= _SECRET_CHARS:
         secrets.add(parts.path)
     for pair in parts.query.split("&"):
         value = pair.partition("=")[2]
-        secrets |= {v for v in (value, unquote(value)) if len(v) >= _SECRET_QUERY_CHARS}
+        secrets |= {v for v in (value, unquote(value)) if len(v) >= _SECRET_CHARS}
     ordered = sorted((s for s in secrets if s), key=len, reverse=True)
 
     def redact(text: str) -> str:
