@@ -139,6 +139,8 @@ def service_env(
         "ALERTS_SMTP_URL": smtp_server.url,
         "ALERTS_TICK_SECONDS": "0.5",
         "ALERTS_SHUTDOWN_GRACE": "3",
+        # A killed process's claim on a delivery runs out after this (then it is re-sent).
+        "ALERTS_DELIVERY_LEASE": "3",
         "ALERTS_LOG_FORMAT": "json",
         "E2E_WEBHOOK_URL": webhook_receiver.url("/hook"),
     }
