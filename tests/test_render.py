@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import re
 
 import pytest
 from jinja2 import UndefinedError
@@ -20,11 +19,21 @@ from alerts.delivery.render import (
     highlight_html,
     highlight_segments,
     highlight_text,
+    render_confirmation,
+    render_email,
     render_html,
     render_text,
     safe_link,
 )
-from alerts.domain import AlertKind, Digest, DigestSection, Match, StorySource, Subscription
+from alerts.domain import (
+    AlertKind,
+    Digest,
+    DigestSection,
+    Importance,
+    Match,
+    StorySource,
+    Subscription,
+)
 from tests.test_digest import (
     NOW,
     as_entry,
@@ -99,7 +108,9 @@ def test_malicious_feed_text_is_escaped_in_html() -> None:
     assert "<script" not in html
     assert "&lt;script&gt;steal()&lt;/script&gt;" in html
     # css_inline reserialises the document: quotes need no escaping in text.
-    assert "&lt;script&gt;alert('x')&lt;/script&gt; <mark>Rosneft</mark> &lt;b&gt;deal" in bare(html)
+    assert "&lt;script&gt;alert('x')&lt;/script&gt; <mark>Rosneft</mark> &lt;b&gt;deal" in bare(
+        html
+    )
     assert "<img" not in html and "javascript:" not in html
 
 
@@ -369,3 +380,90 @@ def test_only_updates_digest_renders() -> None:
     assert "## russia (2 updates)" in text
     assert "2 updates for" in text
     assert "(2 updates)" in render_html(d)
+
+
+# -- email bodies ----------------------------------------------------------------------
+
+
+def test_render_email_fills_each_recipient_s_link_into_a_body_rendered_once() -> None:
+    rendered = render_email(sample_digest(), unsubscribe=True)
+    a_text, a_html = rendered.personalise("https://alerts.example.org/unsubscribe/A?x=1&y=2")
+    b_text, _ = rendered.personalise("https://alerts.example.org/unsubscribe/B")
+    assert "Unsubscribe: https://alerts.example.org/unsubscribe/A?x=1&y=2\n" in a_text
+    assert '<a href="https://alerts.example.org/unsubscribe/A?x=1&amp;y=2"' in a_html
+    assert "unsubscribe/B" in b_text and "unsubscribe/A" not in b_text
+    assert "slot" not in a_text + a_html
+    with pytest.raises(ValueError, match="unsubscribe link"):
+        rendered.personalise("")
+    # Without links: no footer link, and the body is the plain render.
+    plain = render_email(sample_digest())
+    assert plain.personalise() == (render_text(sample_digest()), render_html(sample_digest()))
+    assert "Unsubscribe" not in plain.text + plain.html
+
+
+def test_html_inlines_css_and_keeps_dark_and_narrow_media_queries() -> None:
+    html = render_html(sample_digest())
+    head, page = html.split("</head>", 1)
+    assert '<meta name="color-scheme" content="light dark">' in head
+    style = head.split("<style>", 1)[1].split("</style>", 1)[0]
+    # Only @media rules are left in the block; everything else is in style attributes.
+    assert style.lstrip().startswith("@media (prefers-color-scheme: dark)")
+    assert "@media (max-width: 620px)" in style
+    dark = style.split("@media (max-width", 1)[0]
+    assert re.search(r"mark[^{]*\{[^}]*background: #f2c744 !important", dark)
+    assert '<mark style="background: #ffe066;color: #222222;' in page
+    assert 'class="wrap" style="' in page and "max-width: 600px" in page
+
+
+def test_urgent_digest_is_flagged_at_the_top() -> None:
+    d = replace(sample_digest(), urgent=True)
+    text, html = render_text(d), render_html(d)
+    assert text.startswith("!! URGENT: sent at once for urgent matches")
+    assert html.index('class="urgent"') < html.index("<h1")
+    assert "URGENT" not in render_text(sample_digest())
+
+
+def test_urgent_and_high_stories_carry_a_badge() -> None:
+    d = sample_digest()
+    first = replace(d.sections[0].entries[0], importance=Importance.URGENT)
+    d = replace(d, sections=(replace(d.sections[0], entries=(first,)),))
+    assert "* [URGENT] Treasury designates Rosneft network 1" in render_text(d)
+    assert ">urgent</span>" in render_html(d)
+
+
+def test_heartbeat_is_short() -> None:
+    d = replace(sample_digest(), sections=())
+    text, html = render_text(d), render_html(d)
+    assert 'No new alerts since the last digest for "compliance-team"' in text
+    assert "(checked 29 Nov 2026 08:15 GMT)" in text
+    assert "##" not in text and "new stories for" not in text
+    assert "No new alerts since the last digest" in html and "<h2" not in html
+
+
+def test_stories_beyond_the_limit_are_counted_and_linked() -> None:
+    more = "https://alerts.example.org/digests/t0k"
+    d = replace(sample_digest(3, 2), max_stories=4, more_url=more)
+    text = render_text(d)
+    assert "## russia (3)" in text and "## iran (2)" in text  # counts of the whole digest
+    assert text.count("\n* ") == 4
+    assert f"... and 1 more story: {more}\n" in text
+    html = bare(render_html(d))
+    assert f'<a href="{more}">and 1 more story →</a>' in html
+    # Without a public URL the count stays; a feed-made link never becomes an href.
+    assert "and 1 more story not shown here" in render_text(replace(d, more_url=""))
+    hostile = render_html(replace(d, more_url="javascript:alert(1)"))
+    assert "javascript:" not in hostile and "and 1 more story not shown here" in hostile
+    assert "more stor" not in render_text(replace(d, max_stories=0))
+
+
+def test_confirmation_email_escapes_the_subscription_name() -> None:
+    text, html = render_confirmation(
+        "<b>team</b>", "https://alerts.example.org/confirm/T", watchlists=("russia", "iran")
+    )
+    assert '"<b>team</b>"' in text and "(watchlists: russia, iran)" in text
+    assert "https://alerts.example.org/confirm/T" in text
+    assert "&lt;b&gt;team&lt;/b&gt;" in html and "<b>" not in html
+    assert 'href="https://alerts.example.org/confirm/T"' in html
+    assert "@media (prefers-color-scheme: dark)" in html
+    with pytest.raises(ValueError, match="http"):
+        render_confirmation("s", "data:text/html,hi")

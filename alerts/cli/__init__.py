@@ -25,6 +25,7 @@ def main() -> None:
 
 for command in (
     service.run,
+    service.web,
     service.check,
     service.poll,
     service.digest,

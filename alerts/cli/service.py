@@ -1,4 +1,4 @@
-"""Service commands: run, check, poll, digest, feeds, db, demo."""
+"""Service commands: run, web, check, poll, digest, feeds, db, demo."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from alerts.app import open_database, open_pipeline, serve
+from alerts.app import open_database, open_pipeline, serve, serve_web_only
 from alerts.cli.common import (
     Context,
     common_options,
@@ -38,6 +38,16 @@ def run(config_path: str | None, database: str | None) -> None:
         ctx = Context(config_path, database)
         config = ctx.config()
         run_async(serve(config, ctx.settings))
+
+
+@click.command()
+@common_options
+def web(config_path: str | None, database: str | None) -> None:
+    """Serve only the subscriber pages (unsubscribe, confirm, full digests, /subscribe)."""
+    with errors_reported():
+        ctx = Context(config_path, database)
+        config = ctx.config()
+        run_async(serve_web_only(config, ctx.settings))
 
 
 # -- check --------------------------------------------------------------------------
