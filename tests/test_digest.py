@@ -273,7 +273,7 @@ def test_duplicate_queue_rows_for_one_item_are_merged() -> None:
 def test_entries_without_followed_matches_are_left_out() -> None:
     d = build_digest(SUB, [entry(1, match("venezuela", "PDVSA"))], idempotency_key="k", now=NOW)
     assert d.sections == ()
-    assert digest_subject(d) == "Sanctions alerts: 0 new stories"
+    assert digest_subject(d) == "Sanctions alerts: no new stories"
 
 
 def test_newest_first_using_published_else_fetched_at() -> None:
@@ -308,7 +308,7 @@ def test_subject() -> None:
 def test_payload_round_trips_exactly_through_json() -> None:
     d = sample_digest(3, 2, title="Ünïcode & <b>tags</b> — “quotes”")
     payload = digest_to_payload(d)
-    assert payload["schema_version"] == 2
+    assert payload["schema_version"] == 3
     back = digest_from_payload(json.loads(json.dumps(payload)))
     assert back == d
     assert back.created_at.tzinfo is not None
@@ -327,7 +327,7 @@ def test_payload_keeps_missing_link_and_published() -> None:
 
 def test_payload_rejects_unknown_version_and_garbage() -> None:
     payload = digest_to_payload(sample_digest())
-    for version in (0, 3, "2", None):
+    for version in (0, 4, "3", None):
         with pytest.raises(ValueError, match="schema_version"):
             digest_from_payload({**payload, "schema_version": version})
     with pytest.raises(ValueError, match="malformed"):
@@ -563,7 +563,7 @@ def test_story_payload_round_trips_exactly_through_json() -> None:
     assert any(e.edited for e in entries)
     assert any(s.official for e in entries for s in e.sources)
     payload = digest_to_payload(d)
-    assert payload["schema_version"] == 2
+    assert payload["schema_version"] == 3
     [first] = [e for e in payload["sections"][0]["entries"] if e["story_key"] == "story-1"]
     assert first["sources"][0] == {
         "item_id": 10,
