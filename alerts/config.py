@@ -968,6 +968,8 @@ def _subscription(
         if "@" not in parseaddr(email)[1] or any(c in email for c in "\r\n,;"):
             check.add("subscriptions", i, "email", f"{email!r} is not an email address", label)
             ok = False
+        # The bare address: it is what unsubscribe links are signed for and compared with.
+        email = parseaddr(email)[1]
     elif channel not in channels:
         check.add(
             "subscriptions",

@@ -139,6 +139,7 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self.stopping = stopping or asyncio.Event()
         self._watchlists: dict[str, Watchlist] = {w.name: w for w in config.watchlists}
+        self._paused: set[str] = set()  # channels paused (read per batch, added on a pause)
 
     # -- planning ----------------------------------------------------------------------
     def _importance(self, match: Match) -> Importance:
@@ -291,11 +292,14 @@ class Dispatcher:
     async def send_pending(self) -> list[SendResult]:
         """Claim what is due and send it; destinations in parallel, each in order."""
         now = self.clock()
-        paused = await self.db(self.outbox.paused_channels)
         lease = timedelta(seconds=self.settings.delivery_lease)
         results: list[SendResult] = []
         while not self.stopping.is_set():
-            claimed = await self.db(self.outbox.claim, now, lease=lease, skip_channels=paused)
+            # Read again before each claim: a channel paused in the last batch waits.
+            self._paused = await self.db(self.outbox.paused_channels)
+            claimed = await self.db(
+                self.outbox.claim, now, lease=lease, skip_channels=set(self._paused)
+            )
             if not claimed:
                 break
             queues: dict[str, list[PendingDelivery]] = {}
@@ -305,10 +309,17 @@ class Dispatcher:
 
             async def work(items: list[PendingDelivery]) -> list[SendResult]:
                 done: list[SendResult] = []
+                held: list[int] = []
                 for delivery in items:
                     if self.stopping.is_set():
                         break  # the lease runs out and another tick (or replica) sends it
+                    if delivery.channel in self._paused:
+                        # Paused by a failure earlier in this batch: it waits, unattempted.
+                        held.append(delivery.id)
+                        continue
                     done.append(await self.send(delivery))
+                if held:
+                    await self.db(self.outbox.release, held)
                 return done
 
             batches = await asyncio.gather(*(work(v) for v in queues.values()))
@@ -394,7 +405,8 @@ class Dispatcher:
         now = self.clock()
         latency = round((time.perf_counter() - started) * 1000)
         retry_at = None
-        too_old = now - delivery.created_at > timedelta(hours=self.settings.delivery_max_age)
+        queued_at = delivery.queued_at or delivery.created_at
+        too_old = now - queued_at > timedelta(hours=self.settings.delivery_max_age)
         permanent = isinstance(exc, PermanentDeliveryError)
         if not permanent and not too_old:
             retry_at = next_attempt(
@@ -422,6 +434,7 @@ class Dispatcher:
             pause_after=self.settings.channel_pause_after,
         )
         if result.paused_now:
+            self._paused.add(delivery.channel)
             await self._tell_operators(delivery.channel, result.health.paused_reason or "")
         return self._logged(
             delivery,
@@ -521,6 +534,7 @@ def ops_notice(title: str, text: str, *, now: datetime) -> Digest:
         created_at=now.astimezone(UTC),
         sections=(DigestSection("operations", (entry,)),),
         urgent=True,
+        notice=True,
     )
 
 

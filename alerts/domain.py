@@ -420,6 +420,9 @@ class Digest:
     # Email only: the addresses this digest goes to, fixed when it is planned (a channel's
     # `to` minus those who unsubscribed, or the subscriber's own address). Empty: `to`.
     recipients: tuple[str, ...] = ()
+    # An operators' notice or a channel test: it belongs to no subscription, so it carries
+    # no unsubscribe link (one would lead nowhere).
+    notice: bool = False
 
     @property
     def entry_count(self) -> int:
@@ -458,3 +461,5 @@ class PendingDelivery:
     last_error: str | None = None
     kind: str = "digest"  # digest | confirm | test | ops
     idempotency_key: str = ""
+    # Its age counts from here: when it was queued, or re-queued by an operator.
+    queued_at: datetime | None = None

@@ -167,10 +167,8 @@ def test_channel_is_flagged_then_paused_and_resumed(outbox: Outbox) -> None:
     # A paused channel's rows wait (nothing is lost) while other channels go on.
     queue(outbox, 1, channel="mail")
     later = T0 + timedelta(hours=2)
-    assert {d.channel for d in outbox.claim(later, lease=LEASE, skip_channels={"hook"})} == {
-        "mail"
-    }
-    assert outbox.resume("hook") and not outbox.resume("hook")
+    assert {d.channel for d in outbox.claim(later, lease=LEASE, skip_channels={"hook"})} == {"mail"}
+    assert outbox.resume("hook", now=later) and not outbox.resume("hook", now=later)
     assert outbox.paused_channels() == set()
     assert {d.id for d in outbox.claim(later, lease=LEASE)} == set(ids)
     outbox.record(ids[0], outcome="sent", started_at=later, latency_ms=1, now=later)

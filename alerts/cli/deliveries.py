@@ -193,5 +193,6 @@ def resume(config_path: str | None, database: str | None, channel: str) -> None:
     """Resume a paused channel: its waiting messages go at the next tick."""
     with errors_reported():
         ctx = Context(config_path, database)
-        done = with_store(ctx.settings, lambda store: Outbox(store).resume(channel))
+        now = datetime.now(UTC)
+        done = with_store(ctx.settings, lambda store: Outbox(store).resume(channel, now=now))
         click.echo(f"channel {channel} resumed" if done else f"channel {channel} was not paused")

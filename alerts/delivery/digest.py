@@ -219,6 +219,7 @@ def digest_to_payload(d: Digest) -> dict[str, Any]:
         "more_url": d.more_url,
         "urgent": d.urgent,
         "recipients": list(d.recipients),
+        "notice": d.notice,
         "sections": [
             {
                 "watchlist": s.watchlist,
@@ -295,6 +296,7 @@ def digest_from_payload(p: Mapping[str, Any]) -> Digest:
             more_url=str(p.get("more_url", "")),
             urgent=bool(p.get("urgent", False)),
             recipients=tuple(str(r) for r in p.get("recipients", ())),
+            notice=bool(p.get("notice", False)),
             sections=tuple(
                 DigestSection(
                     watchlist=str(s["watchlist"]),

@@ -481,6 +481,8 @@ def _compose(
     links: Links | None,
 ) -> list[_Outgoing]:
     """Render `d` once, then one message per recipient with its own unsubscribe link."""
+    if d.notice:
+        links = None  # a notice or a test belongs to no subscription: nothing to leave
     body = render_email(d, unsubscribe=links is not None)
     heads = _DigestHeaders.of(d, sender)
     out = []

@@ -403,6 +403,9 @@ class DeliveryRow(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[int | None] = mapped_column(Integer)
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When an operator last put this dead letter back in the queue: its age (for
+    # ALERTS_DELIVERY_MAX_AGE) counts from here, as its attempts start again from zero.
+    requeued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),

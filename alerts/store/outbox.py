@@ -299,6 +299,7 @@ class Outbox:
             row.next_attempt_at = now
             row.dead_at = None
             row.claimed_until = None
+            row.requeued_at = now
             session.flush()
             return pending_delivery(row, None, None)
 
@@ -334,8 +335,9 @@ class Outbox:
                 )
             )
 
-    def resume(self, channel: str) -> bool:
-        """Resume a paused channel (its streak starts again); False when it was not paused."""
+    def resume(self, channel: str, *, now: datetime) -> bool:
+        """Resume a paused channel: its streak starts again and its waiting messages are due
+        at once (not at their backoff time). False when it was not paused."""
         with self.store.transaction(f"resume channel {channel!r}") as session:
             row = session.get(ChannelHealthRow, channel)
             if row is None or row.paused_at is None:
@@ -343,6 +345,16 @@ class Outbox:
             row.paused_at = None
             row.paused_reason = None
             row.consecutive_failures = 0
+            session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.channel == channel,
+                    DeliveryRow.status == DeliveryStatus.PENDING.value,
+                    DeliveryRow.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now)
+                .execution_options(synchronize_session=False)
+            )
             return True
 
     def counts(self) -> dict[str, int]:

@@ -1695,6 +1695,7 @@ def pending_delivery(
         last_error=row.last_error,
         kind=row.kind,
         idempotency_key=row.idempotency_key,
+        queued_at=row.requeued_at or row.created_at,
     )
 
 

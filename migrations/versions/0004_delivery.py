@@ -88,6 +88,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("claimed_until", TZ, nullable=True))
         batch.add_column(sa.Column("last_status", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("dead_at", TZ, nullable=True))
+        batch.add_column(sa.Column("requeued_at", TZ, nullable=True))
         batch.create_foreign_key(
             "fk_deliveries_subscription_id_subscriptions",
             "subscriptions",
@@ -145,6 +146,7 @@ def downgrade() -> None:
         batch.drop_constraint("ck_deliveries_kind", type_="check")
         batch.drop_constraint("fk_deliveries_subscription_id_subscriptions", type_="foreignkey")
         for column in (
+            "requeued_at",
             "dead_at",
             "last_status",
             "claimed_until",
