@@ -36,7 +36,7 @@ from alerts.delivery.digest import (
 from alerts.delivery.links import Links
 from alerts.delivery.policy import PendingAlert, SendPlan, plan_send
 from alerts.delivery.retry import next_attempt
-from alerts.delivery.schedule import QuietHours, parse_schedule
+from alerts.delivery.schedule import QuietHours, check_zone, parse_schedule
 from alerts.domain import (
     ChannelKind,
     Digest,
@@ -168,7 +168,7 @@ class Dispatcher:
                 continue
             try:
                 made = await self._plan_one(state, now, force=force, dry_run=dry_run)
-            except (ValueError, StoreError) as exc:
+            except (ValueError, KeyError, StoreError) as exc:
                 # One subscription's problem (a zone gone from tzdata, a stale queue) must
                 # not hold up the others; its alerts stay queued.
                 event(
@@ -188,6 +188,7 @@ class Dispatcher:
     ) -> PlannedDigest | None:
         sub = state.subscription
         zone = sub.timezone or self.config.timezone
+        check_zone(zone)  # a zone gone from tzdata: this subscription waits, the rest go on
         schedule = parse_schedule(sub.schedule, zone)
         quiet = QuietHours.parse(sub.quiet_hours) if sub.quiet_hours else None
         if not force and state.pending == 0:
@@ -261,6 +262,7 @@ class Dispatcher:
                 payload=digest_to_payload(digest),
                 now=now,
                 next_digest_at=plan.next_digest_at,
+                expected_next_digest_at=state.next_digest_at,
             )
             event(
                 log,
@@ -291,14 +293,17 @@ class Dispatcher:
     # -- sending -----------------------------------------------------------------------
     async def send_pending(self) -> list[SendResult]:
         """Claim what is due and send it; destinations in parallel, each in order."""
-        now = self.clock()
+        started = self.clock()
         lease = timedelta(seconds=self.settings.delivery_lease)
         results: list[SendResult] = []
         while not self.stopping.is_set():
             # Read again before each claim: a channel paused in the last batch waits.
             self._paused = await self.db(self.outbox.paused_channels)
             claimed = await self.db(
-                self.outbox.claim, now, lease=lease, skip_channels=set(self._paused)
+                self.outbox.claim,
+                max(started, self.clock()),
+                lease=lease,
+                skip_channels=set(self._paused),
             )
             if not claimed:
                 break
@@ -316,6 +321,10 @@ class Dispatcher:
                     if delivery.channel in self._paused:
                         # Paused by a failure earlier in this batch: it waits, unattempted.
                         held.append(delivery.id)
+                        continue
+                    # The batch may have taken longer than the lease: send only while the
+                    # row is still ours (another replica may have taken it meanwhile).
+                    if not await self.db(self.outbox.renew, delivery, self.clock(), lease=lease):
                         continue
                     done.append(await self.send(delivery))
                 if held:
@@ -498,11 +507,7 @@ class Dispatcher:
             self.outbox.enqueue, "test", channel, digest_to_payload(notice), now=now
         )
         lease = timedelta(seconds=self.settings.delivery_lease)
-        claimed = await self.db(self.outbox.claim, now, lease=lease, limit=500)
-        mine = next((d for d in claimed if d.id == delivery_id), None)
-        others = [d for d in claimed if d.id != delivery_id]
-        if others:  # claimed by the same query: give them back to the worker at once
-            await self.db(self.outbox.release, [d.id for d in others])
+        mine = await self.db(self.outbox.claim_one, delivery_id, now, lease=lease)
         if mine is None:
             raise StoreError(f"the test message {delivery_id} was taken by another worker")
         return await self.send(mine)

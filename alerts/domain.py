@@ -463,3 +463,4 @@ class PendingDelivery:
     idempotency_key: str = ""
     # Its age counts from here: when it was queued, or re-queued by an operator.
     queued_at: datetime | None = None
+    claim: str = ""  # the lease this worker holds on it (alerts.store.outbox)

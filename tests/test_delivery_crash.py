@@ -35,7 +35,7 @@ from tests.test_pipeline import item, rss
 pytestmark = pytest.mark.slow
 
 HOOK_SUBSCRIPTIONS = 8
-RUNS = 25
+RUNS = 15
 TOPICS = [
     ("Rosneft", "oil exports and the price cap"),
     ("Sovcomflot", "tankers of the shadow fleet"),

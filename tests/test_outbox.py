@@ -209,3 +209,60 @@ def test_service_key_is_created_once_and_shared(store: Store) -> None:
     first = store.service_key("links", now=T0)
     assert len(first) >= 32 and store.service_key("links", now=T0) == first
     assert store.service_key("other", now=T0) != first
+
+
+def test_a_worker_whose_lease_ran_out_does_not_send(outbox: Outbox) -> None:
+    [one] = queue(outbox, 1)
+    [slow] = outbox.claim(T0, lease=LEASE)
+    # The slow worker is still busy when its lease ends; another worker takes the row.
+    [fast] = outbox.claim(T0 + LEASE + timedelta(seconds=1), lease=LEASE)
+    assert fast.id == slow.id == one and fast.claim != slow.claim
+    assert not outbox.renew(slow, T0 + LEASE + timedelta(seconds=2), lease=LEASE)
+    assert outbox.renew(fast, T0 + LEASE + timedelta(seconds=2), lease=LEASE)
+    later = T0 + LEASE + timedelta(seconds=3)
+    outbox.record(one, outcome="sent", started_at=later, latency_ms=1, now=later, status=200)
+    assert not outbox.renew(fast, later, lease=LEASE)  # sent: nobody sends it again
+
+
+def test_a_late_failure_never_unsends_a_sent_message(outbox: Outbox, store: Store) -> None:
+    [one] = queue(outbox, 1)
+    outbox.claim(T0, lease=LEASE)
+    outbox.record(one, outcome="sent", started_at=T0, latency_ms=1, now=T0, status=200)
+    outbox.record(one, outcome="dead", started_at=T0, latency_ms=1, now=T0, error="late")
+    [record] = [d for d in store.deliveries() if d.id == one]
+    assert record.status is DeliveryStatus.SENT
+    assert [a.outcome for a in outbox.attempts(one)] == ["sent", "dead"]  # both logged
+    with pytest.raises(StoreError, match="not dead"):
+        outbox.retry(one, now=T0)
+
+
+def test_claim_one_takes_only_that_row(outbox: Outbox) -> None:
+    old = queue(outbox, 3)
+    [test] = queue(outbox, 1)
+    mine = outbox.claim_one(test, T0, lease=LEASE)
+    assert mine is not None and mine.id == test
+    assert outbox.claim_one(test, T0, lease=LEASE) is None  # held
+    assert {d.id for d in outbox.claim(T0, lease=LEASE)} == set(old)
+
+
+def test_a_digest_planned_twice_for_one_slot_is_written_once(store: Store) -> None:
+    store.sync_config(FEEDS, WATCHLISTS, CHANNELS, SUBSCRIPTIONS, T0)
+    slot = T0 + timedelta(hours=1)
+    store.set_next_digest("ana", slot)
+
+    def plan(key: str) -> int:
+        return store.create_delivery(
+            "ana",
+            channel="email:ana@example.org",
+            idempotency_key=key,
+            queue_ids=[],
+            payload={},
+            now=slot,
+            next_digest_at=slot + timedelta(days=1),
+            expected_next_digest_at=slot,
+        )
+
+    plan("first")
+    with pytest.raises(StoreError, match="schedule moved"):
+        plan("second")  # a second planner read the same slot: a heartbeat is not doubled
+    assert [d.idempotency_key for d in store.deliveries("ana")] == ["first"]

@@ -465,6 +465,7 @@ def test_store_error_when_database_unreachable(tmp_path: Path) -> None:
 def test_store_error_when_table_missing(engine: Engine, store: Store) -> None:
     synced(store)
     with engine.begin() as connection:
+        connection.execute(text("DROP TABLE delivery_attempts"))
         connection.execute(text("DROP TABLE deliveries"))
     with pytest.raises(StoreError, match="could not list pending deliveries") as info:
         store.pending_deliveries(T0)

@@ -401,6 +401,9 @@ class DeliveryRow(Base):
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
     message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which claim holds the lease (random per claim): a worker renews its own lease just
+    # before each send, and skips the row if another worker has taken it since.
+    claim: Mapped[str | None] = mapped_column(String(32))
     last_status: Mapped[int | None] = mapped_column(Integer)
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When an operator last put this dead letter back in the queue: its age (for

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from alerts.domain import DeliveryStatus, PendingDelivery
 from alerts.errors import StoreError
+from alerts.logs import get_logger
 from alerts.store.models import (
     ChannelHealthRow,
     DeliveryAttemptRow,
@@ -34,6 +35,7 @@ from alerts.store.models import (
 )
 from alerts.store.repository import Store, pending_delivery
 
+log = get_logger("outbox")
 Outcome = Literal["sent", "retry", "failed", "dead"]
 MessageKind = Literal["confirm", "test", "ops"]
 # A channel is shown as failing after this many failed attempts in a row.
@@ -150,6 +152,7 @@ class Outbox:
             due = due.where(DeliveryRow.channel.not_in(list(skip_channels)))
         if self._postgres:
             due = due.with_for_update(skip_locked=True)
+        token = uuid.uuid4().hex
         with self.store.transaction("claim deliveries") as session:
             ids = list(session.scalars(due))
             if not ids:
@@ -157,7 +160,7 @@ class Outbox:
             session.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id.in_(ids))
-                .values(claimed_until=now + lease)
+                .values(claimed_until=now + lease, claim=token)
                 .execution_options(synchronize_session=False)
             )
             stmt = (
@@ -172,13 +175,60 @@ class Outbox:
                 pending_delivery(row, payload, name) for row, payload, name in session.execute(stmt)
             ]
 
+    def renew(self, delivery: PendingDelivery, now: datetime, *, lease: timedelta) -> bool:
+        """Extend this worker's lease on a claimed row just before sending it.
+
+        False when the row is no longer this claim's (the lease ran out and another worker
+        took it) or no longer pending (sent or dead meanwhile): the caller must not send.
+        """
+        with self.store.transaction(f"renew the lease on delivery {delivery.id}") as session:
+            result = session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.id == delivery.id,
+                    DeliveryRow.claim == delivery.claim,
+                    DeliveryRow.status == DeliveryStatus.PENDING.value,
+                )
+                .values(claimed_until=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def claim_one(
+        self, delivery_id: int, now: datetime, *, lease: timedelta
+    ) -> PendingDelivery | None:
+        """Claim one pending row by id (a channel test sent at once); None if taken."""
+        token = uuid.uuid4().hex
+        with self.store.transaction(f"claim delivery {delivery_id}") as session:
+            result = session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.id == delivery_id,
+                    DeliveryRow.status == DeliveryStatus.PENDING.value,
+                    DeliveryRow.claimed_until.is_(None) | (DeliveryRow.claimed_until <= now),
+                )
+                .values(claimed_until=now + lease, claim=token)
+                .execution_options(synchronize_session=False)
+            )
+            if not getattr(result, "rowcount", 0):
+                return None
+            stmt = (
+                select(DeliveryRow, DigestRow.payload, SubscriptionRow.name)
+                .outerjoin(DigestRow, DigestRow.id == DeliveryRow.digest_id)
+                .outerjoin(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
+                .where(DeliveryRow.id == delivery_id)
+                .execution_options(populate_existing=True)
+            )
+            row, payload, name = session.execute(stmt).one()
+            return pending_delivery(row, payload, name)
+
     def release(self, delivery_ids: Sequence[int]) -> None:
         """Give claimed rows back at once (their lease ends now), without an attempt."""
         with self.store.transaction("release deliveries") as session:
             session.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id.in_(list(delivery_ids)))
-                .values(claimed_until=None)
+                .values(claimed_until=None, claim=None)
                 .execution_options(synchronize_session=False)
             )
 
@@ -235,7 +285,14 @@ class Outbox:
             row.attempts = row.attempts + 1
             row.last_status = status
             row.claimed_until = None
-            if outcome == "sent":
+            row.claim = None
+            if row.status == DeliveryStatus.SENT.value:
+                # Sent already (by a worker whose lease this one outlived): the attempt is
+                # logged, but a sent message never turns pending or dead again.
+                log.warning(
+                    "delivery %s: a late %s for a message already sent", delivery_id, outcome
+                )
+            elif outcome == "sent":
                 row.status = DeliveryStatus.SENT.value
                 row.sent_at = now
                 row.next_attempt_at = None
@@ -299,6 +356,7 @@ class Outbox:
             row.next_attempt_at = now
             row.dead_at = None
             row.claimed_until = None
+            row.claim = None
             row.requeued_at = now
             session.flush()
             return pending_delivery(row, None, None)

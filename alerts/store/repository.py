@@ -75,6 +75,8 @@ _CHUNK = 500
 NAME_MAX_LENGTH = 200
 
 _T = TypeVar("_T")
+# "Do not check": the default of optional expectations (None is a value to compare).
+_ANY: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,8 +321,10 @@ class Store:
         return row
 
     @staticmethod
-    def _subscription(session: Session, name: str) -> SubscriptionRow:
+    def _subscription(session: Session, name: str, *, lock: bool = False) -> SubscriptionRow:
         stmt = select(SubscriptionRow).where(SubscriptionRow.name == name)
+        if lock:
+            stmt = stmt.with_for_update()  # SQLite: BEGIN IMMEDIATE serialises instead
         row = session.scalars(stmt).one_or_none()
         if row is None:
             raise StoreError(f"unknown subscription {name!r} (not in the synced configuration)")
@@ -459,7 +463,11 @@ class Store:
                     )
                 )
                 continue
-            if (row.schedule, row.timezone) != (values["schedule"], values["timezone"]):
+            if (row.schedule, row.timezone, row.quiet_hours) != (
+                values["schedule"],
+                values["timezone"],
+                values["quiet_hours"],
+            ):
                 row.next_digest_at = None
             if (row.email or "") != (values["email"] or ""):
                 # Another address: the old one's unsubscribe does not speak for the new one.
@@ -1192,6 +1200,7 @@ class Store:
         payload: dict[str, Any],
         now: datetime,
         next_digest_at: datetime | None,
+        expected_next_digest_at: datetime | object | None = _ANY,
     ) -> int:
         """Write a digest and its pending delivery, taking `queue_ids` out of the queue.
 
@@ -1201,7 +1210,13 @@ class Store:
         """
         what = f"create a delivery for subscription {subscription!r}"
         with self._transaction(what) as session:
-            sub = self._subscription(session, subscription)
+            sub = self._subscription(session, subscription, lock=True)
+            if (
+                expected_next_digest_at is not _ANY
+                and sub.next_digest_at != expected_next_digest_at
+            ):
+                # Another planner (a replica, `alerts digest`) sent this slot meanwhile.
+                raise StaleQueueError(f"could not {what}: its schedule moved while it was planned")
             wanted = sorted(set(queue_ids))
             digest = DigestRow(
                 subscription_id=sub.id, created_at=now, payload=payload, entry_count=len(wanted)
@@ -1696,6 +1711,7 @@ def pending_delivery(
         kind=row.kind,
         idempotency_key=row.idempotency_key,
         queued_at=row.requeued_at or row.created_at,
+        claim=row.claim or "",
     )
 
 

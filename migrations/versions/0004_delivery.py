@@ -86,6 +86,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("subscription_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("message", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("claimed_until", TZ, nullable=True))
+        batch.add_column(sa.Column("claim", sa.String(32), nullable=True))
         batch.add_column(sa.Column("last_status", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("dead_at", TZ, nullable=True))
         batch.add_column(sa.Column("requeued_at", TZ, nullable=True))
@@ -149,6 +150,7 @@ def downgrade() -> None:
             "requeued_at",
             "dead_at",
             "last_status",
+            "claim",
             "claimed_until",
             "message",
             "subscription_id",
