@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from alerts.cli import main
 from alerts.store import Store, make_engine
 from tests.support.feed_server import FeedServer
+from tests.support.webhook_receiver import WebhookReceiver
 from tests.test_pipeline import NAVALNY, NAVALNY_SYNDICATED, RATES, rss
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -257,3 +258,49 @@ def test_items_list_delete_and_prune(setup: dict[str, str]) -> None:
     assert too_soon.exit_code == 2 and "story window" in too_soon.output
     pruned = invoke("items", "prune", "--older-than", "30d", *common, env=env)
     assert pruned.exit_code == 0 and "deleted 0 item(s)" in pruned.output
+
+
+def test_send_test_deliveries_and_channels_commands(
+    tmp_path: Path, webhook_receiver: WebhookReceiver
+) -> None:
+    config = tmp_path / "feeds.toml"
+    config.write_text(
+        '[[watchlists]]\nname = "russia"\nterms = ["Navalny"]\n\n'
+        '[[channels]]\nname = "hook"\ntype = "webhook"\nurl_env = "CLI_HOOK_URL"\n',
+        encoding="utf-8",
+    )
+    common = ["--config", str(config), "--database", f"sqlite:///{tmp_path / 'a.db'}"]
+    env = {"CLI_HOOK_URL": webhook_receiver.url("/hook")}
+
+    webhook_receiver.respond("/hook", [200], body=b'{"received": true}')
+    ok = invoke("send-test", "hook", *common, env=env)
+    assert ok.exit_code == 0, ok.output
+    assert "result:   sent" in ok.output and '200 {"received": true}' in ok.output
+    assert webhook_receiver.wait_for(1)[0].json["stories"][0]["title"].startswith("Test message")
+
+    webhook_receiver.respond("/hook", [403], body=b"forbidden: bad token")
+    bad = CliRunner().invoke(main, ["send-test", "hook", *common], env=env)
+    assert bad.exit_code == 1
+    assert "result:   dead" in bad.output and "403 forbidden: bad token" in bad.output
+
+    unknown = CliRunner().invoke(main, ["send-test", "nope", *common], env=env)
+    assert unknown.exit_code == 2 and "no channel named 'nope'" in unknown.output
+
+    listed = invoke("deliveries", *common, env=env)
+    assert listed.exit_code == 0 and "sent" in listed.output and "dead" in listed.output
+    dead = invoke("deliveries", "--status", "dead", *common, env=env)
+    rows = [line for line in dead.output.splitlines() if line.startswith("│")]
+    assert len(rows) == 1 and "│ dead" in rows[0] and "403" in rows[0]
+    shown = invoke("deliveries", "show", "2", *common, env=env)
+    assert "failed" in shown.output and "forbidden: bad token" in shown.output
+
+    webhook_receiver.respond("/hook", [])
+    retried = invoke("deliveries", "retry", "2", *common, env=env)
+    assert retried.exit_code == 0 and "queued again" in retried.output
+    not_dead = CliRunner().invoke(main, ["deliveries", "retry", "1", *common], env=env)
+    assert not_dead.exit_code == 1 and "not dead" in not_dead.output
+
+    channels = invoke("channels", *common, env=env)
+    assert channels.exit_code == 0 and "hook" in channels.output
+    resumed = invoke("channels", "resume", "hook", *common, env=env)
+    assert "was not paused" in resumed.output
