@@ -380,3 +380,40 @@ def test_0002_downgrades_with_data(engine: Engine) -> None:
         Match(watchlist="russia", term="Igor Sechin", field="content", start=5, end=16,
               snippet="with Sechin"),
     )  # fmt: skip
+
+
+def test_0004_downgrades_and_upgrades_with_delivery_data(engine: Engine) -> None:
+    from alerts.domain import Subscription as Sub
+    from alerts.store.outbox import Outbox
+    from alerts.store.subscribers import Subscribers
+
+    store = Store(engine)
+    subs = [*SUBSCRIPTIONS, Sub(name="ana", watchlists=("russia",), email="ana@example.org")]
+    store.sync_config(FEEDS, WATCHLISTS, CHANNELS, subs, T0)
+    outbox = Outbox(store)
+    digest = store.create_delivery(
+        "ops", channel="hook", idempotency_key="d1", queue_ids=[], payload={}, now=T0,
+        next_digest_at=None,
+    )  # fmt: skip
+    test = outbox.enqueue("test", "hook", {"x": 1}, now=T0)
+    outbox.claim(T0, lease=timedelta(minutes=1))
+    for delivery_id in (digest, test):
+        outbox.record(delivery_id, outcome="failed", started_at=T0, latency_ms=3, now=T0)
+    Subscribers(store).unsubscribe("ana", "ana@example.org", now=T0)
+
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    assert current_revision(engine) == "0003"
+    names = set(inspect(engine).get_table_names())
+    assert not names & {"delivery_attempts", "channel_health", "optouts", "service_keys"}
+    with engine.connect() as connection:
+        # Only the digest delivery fits the 0003 table; the test message is gone with 0004.
+        assert connection.scalar(text("SELECT count(*) FROM deliveries")) == 1
+
+    upgrade(engine)
+    assert schema_diff(engine) == []
+    [record] = store.deliveries()
+    assert record.idempotency_key == "d1" and record.kind == "digest"
+    assert record.subscription == "ops"  # filled in again from its digest
