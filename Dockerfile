@@ -21,7 +21,10 @@ ENV ALERTS_CONFIG=/app/feeds.toml \
     ALERTS_DATABASE_URL=sqlite:////data/alerts.db \
     ALERTS_OUTBOX_DIR=/data/outbox \
     ALERTS_LOG_FORMAT=json \
-    ALERTS_RESOURCES_DIR=/app
+    ALERTS_RESOURCES_DIR=/app \
+    ALERTS_WEB_BIND=0.0.0.0:8080
+# The subscriber pages (unsubscribe, confirm, full digests); served when ALERTS_BASE_URL is set.
+EXPOSE 8080
 USER alerts
 VOLUME ["/data"]
 STOPSIGNAL SIGTERM
