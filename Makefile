@@ -38,13 +38,14 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-## bench: print the matching, extraction and clustering figures (see docs/benchmarks.md)
+## bench: print the matching, extraction, clustering and delivery figures (see docs/benchmarks.md)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py
 	$(BIN)/python benchmarks/bench_quality.py
 	$(BIN)/python benchmarks/bench_extraction.py
 	$(BIN)/python benchmarks/bench_story_quality.py
 	$(BIN)/python benchmarks/bench_clustering.py
+	$(BIN)/python benchmarks/bench_delivery.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
