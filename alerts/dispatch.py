@@ -20,7 +20,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from typing import Literal, ParamSpec, Protocol, TypeVar
@@ -248,9 +248,13 @@ class Dispatcher:
             recipients=recipients or (),
         )
         if chosen and not is_news(digest):
-            # Only "also reported by" lines: they wait for a digest that has news.
-            await keep_schedule()
-            return None
+            # Only "also reported by" lines: they wait for a digest that has news. A
+            # subscriber who asked for a heartbeat still gets one at the scheduled time.
+            if schedule.immediate or not (plan.scheduled and sub.send_empty):
+                await keep_schedule()
+                return None
+            chosen = []
+            digest = replace(digest, sections=())
         delivery_id = None
         if not dry_run:
             delivery_id = await self.db(
