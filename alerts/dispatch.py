@@ -154,12 +154,19 @@ class Dispatcher:
         )
 
     async def plan_digests(
-        self, *, only: str | None = None, force: bool = False, dry_run: bool = False
+        self,
+        *,
+        only: str | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+        collect: bool = True,
     ) -> list[PlannedDigest]:
         """Build and store a digest for every subscription with something to send now.
 
         `force` sends everything pending now, whatever the schedule and quiet hours;
-        `dry_run` builds and returns the digests without writing anything.
+        `dry_run` builds and returns the digests without writing anything. With
+        `collect=False` (the service's own ticks) nothing is returned: 10,000 digests
+        due at once are not all kept in memory.
         """
         now = self.clock()
         planned: list[PlannedDigest] = []
@@ -179,7 +186,7 @@ class Dispatcher:
                     error=str(exc),
                 )
                 continue
-            if made is not None:
+            if made is not None and (collect or dry_run):
                 planned.append(made)
         return planned
 
@@ -303,9 +310,10 @@ class Dispatcher:
         while not self.stopping.is_set():
             # Read again before each claim: a channel paused in the last batch waits.
             self._paused = await self.db(self.outbox.paused_channels)
+            claimed_at = max(started, self.clock())
             claimed = await self.db(
                 self.outbox.claim,
-                max(started, self.clock()),
+                claimed_at,
                 lease=lease,
                 skip_channels=set(self._paused),
             )
@@ -316,7 +324,9 @@ class Dispatcher:
                 queue = MAIL_QUEUE if delivery.channel.startswith(EMAIL_PREFIX) else None
                 queues.setdefault(queue or delivery.channel, []).append(delivery)
 
-            async def work(items: list[PendingDelivery]) -> list[SendResult]:
+            async def work(
+                items: list[PendingDelivery], claimed_at: datetime = claimed_at
+            ) -> list[SendResult]:
                 done: list[SendResult] = []
                 held: list[int] = []
                 for delivery in items:
@@ -326,9 +336,13 @@ class Dispatcher:
                         # Paused by a failure earlier in this batch: it waits, unattempted.
                         held.append(delivery.id)
                         continue
-                    # The batch may have taken longer than the lease: send only while the
-                    # row is still ours (another replica may have taken it meanwhile).
-                    if not await self.db(self.outbox.renew, delivery, self.clock(), lease=lease):
+                    # The batch may have taken longer than the lease: past half of it, send
+                    # only after renewing (another replica may have taken the row meanwhile).
+                    # Before that nobody else can hold it, so no write is needed.
+                    now = self.clock()
+                    if now - claimed_at > lease / 2 and not await self.db(
+                        self.outbox.renew, delivery, now, lease=lease
+                    ):
                         continue
                     done.append(await self.send(delivery))
                 if held:

@@ -630,5 +630,5 @@ class Pipeline:
 
     async def deliver_due(self) -> list[SendResult]:
         """Plan due digests, then send everything pending."""
-        await self.plan_digests()
+        await self.dispatcher.plan_digests(collect=False)
         return await self.send_pending()
