@@ -27,9 +27,6 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
-
-from alerts.delivery.base import Receipt
 from alerts.delivery.digest import digest_subject
 from alerts.delivery.render import (
     MAX_SOURCES,
@@ -42,9 +39,8 @@ from alerts.delivery.render import (
     section_label,
     unique_matches,
 )
-from alerts.delivery.webhook import MessageProgress, post_messages
+from alerts.delivery.webhook import ChatChannel
 from alerts.domain import Digest, DigestEntry, Importance, Match, StorySource
-from alerts.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +69,6 @@ MAX_EMBED_CHARS = (
 MAX_URL = 2000  # a longer link is left out rather than risk the whole message
 META_CHARS = 500
 MAX_SOURCE_TITLE = 150
-DEFAULT_TIMEOUT = 15.0
 ELLIPSIS = "…"
 ZWSP = "\u200b"
 
@@ -308,39 +303,10 @@ def _field(m: Match) -> dict[str, Any]:
     return {"name": name, "value": value or "-", "inline": False}
 
 
-class DiscordChannel:
+class DiscordChannel(ChatChannel):
     """Posts digests to a Discord channel webhook (`url` holds a token: never logged)."""
 
-    def __init__(
-        self,
-        name: str,
-        url: str,
-        client: httpx.AsyncClient | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        self.name = name
-        self._url = url
-        self._timeout = timeout
-        self._own_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout)
-        self._progress = MessageProgress()
+    label = "Discord"
 
-    async def send(self, digest: Digest) -> Receipt:
-        try:
-            messages = discord_messages(digest)
-        except Exception as exc:  # the Channel contract: never anything but DeliveryError
-            log.exception("cannot build Discord messages for %s", digest.idempotency_key)
-            raise DeliveryError(self.name, f"cannot build messages: {exc}") from exc
-        return await post_messages(
-            self._client,
-            self.name,
-            self._url,
-            messages,
-            key=digest.idempotency_key,
-            progress=self._progress,
-            request_timeout=self._timeout,
-        )
-
-    async def aclose(self) -> None:
-        if self._own_client:
-            await self._client.aclose()
+    def messages(self, digest: Digest) -> list[dict[str, Any]]:
+        return discord_messages(digest)

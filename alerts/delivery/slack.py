@@ -28,9 +28,6 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
-
-from alerts.delivery.base import Receipt
 from alerts.delivery.digest import digest_subject
 from alerts.delivery.render import (
     MAX_SOURCES,
@@ -43,9 +40,8 @@ from alerts.delivery.render import (
     section_label,
     unique_matches,
 )
-from alerts.delivery.webhook import MessageProgress, post_messages
+from alerts.delivery.webhook import ChatChannel
 from alerts.domain import Digest, DigestEntry, Importance, Match
-from alerts.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +50,6 @@ MAX_TEXT = 3000
 MAX_HEADER = 150  # Slack's limit for a header block's plain_text
 MAX_TITLE = 300  # a feed title longer than this is noise, not a headline
 MAX_SOURCE_TITLE = 150  # a source's own headline, under the story's
-DEFAULT_TIMEOUT = 15.0
 ELLIPSIS = "…"
 # Stories at or above high importance say so before their headline.
 _TAGS = {Importance.URGENT: "`urgent` ", Importance.HIGH: "`high` "}
@@ -274,39 +269,10 @@ def _update_block(e: DigestEntry, max_text: int) -> dict[str, Any]:
     return _mrkdwn_section(truncate("\n".join([head, flag, *_match_lines(new)]), max_text))
 
 
-class SlackChannel:
+class SlackChannel(ChatChannel):
     """Posts digests to a Slack incoming webhook (`url` is a secret: never logged)."""
 
-    def __init__(
-        self,
-        name: str,
-        url: str,
-        client: httpx.AsyncClient | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        self.name = name
-        self._url = url
-        self._timeout = timeout
-        self._own_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout)
-        self._progress = MessageProgress()
+    label = "Slack"
 
-    async def send(self, digest: Digest) -> Receipt:
-        try:
-            messages = slack_messages(digest)
-        except Exception as exc:  # the Channel contract: never anything but DeliveryError
-            log.exception("cannot build Slack messages for %s", digest.idempotency_key)
-            raise DeliveryError(self.name, f"cannot build messages: {exc}") from exc
-        return await post_messages(
-            self._client,
-            self.name,
-            self._url,
-            messages,
-            key=digest.idempotency_key,
-            progress=self._progress,
-            request_timeout=self._timeout,
-        )
-
-    async def aclose(self) -> None:
-        if self._own_client:
-            await self._client.aclose()
+    def messages(self, digest: Digest) -> list[dict[str, Any]]:
+        return slack_messages(digest)

@@ -26,9 +26,6 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
-
-from alerts.delivery.base import Receipt
 from alerts.delivery.digest import digest_subject
 from alerts.delivery.render import (
     MAX_SOURCES,
@@ -41,9 +38,8 @@ from alerts.delivery.render import (
     section_label,
     unique_matches,
 )
-from alerts.delivery.webhook import MessageProgress, encode_body, post_messages
+from alerts.delivery.webhook import ChatChannel, encode_body
 from alerts.domain import Digest, DigestEntry, Importance, Match
-from alerts.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +53,6 @@ MAX_SOURCE_TITLE = 150
 MAX_NAME = 150  # feed titles and watchlist names
 MAX_SNIPPET = 500
 MAX_URL = 2000  # a longer link is shown as text rather than linked
-DEFAULT_TIMEOUT = 15.0
 ELLIPSIS = "…"
 ZWSP = "\u200b"
 
@@ -305,39 +300,10 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
-class TeamsChannel:
+class TeamsChannel(ChatChannel):
     """Posts digests to a Teams Workflows webhook (`url` is a secret: never logged)."""
 
-    def __init__(
-        self,
-        name: str,
-        url: str,
-        client: httpx.AsyncClient | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        self.name = name
-        self._url = url
-        self._timeout = timeout
-        self._own_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout)
-        self._progress = MessageProgress()
+    label = "Teams"
 
-    async def send(self, digest: Digest) -> Receipt:
-        try:
-            messages = teams_messages(digest)
-        except Exception as exc:  # the Channel contract: never anything but DeliveryError
-            log.exception("cannot build Teams messages for %s", digest.idempotency_key)
-            raise DeliveryError(self.name, f"cannot build messages: {exc}") from exc
-        return await post_messages(
-            self._client,
-            self.name,
-            self._url,
-            messages,
-            key=digest.idempotency_key,
-            progress=self._progress,
-            request_timeout=self._timeout,
-        )
-
-    async def aclose(self) -> None:
-        if self._own_client:
-            await self._client.aclose()
+    def messages(self, digest: Digest) -> list[dict[str, Any]]:
+        return teams_messages(digest)

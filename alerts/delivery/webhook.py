@@ -401,3 +401,52 @@ async def post_messages(
         receipt = Receipt(status=got.status, response=got.response, messages=total)
     progress.forget(key)
     return receipt
+
+
+class ChatChannel:
+    """A chat destination fed by an incoming-webhook URL (Slack, Teams, Discord).
+
+    Subclasses name the service (`label`, for logs) and turn a digest into the JSON
+    messages to post (`messages`); sending, splitting progress and error mapping are
+    shared. The URL holds a token: it is never logged or put into an error.
+    """
+
+    label = "chat"
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        client: httpx.AsyncClient | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.name = name
+        self._url = url
+        self._timeout = timeout
+        self._own_client = client is None
+        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._progress = MessageProgress()
+
+    def messages(self, digest: Digest) -> list[dict[str, Any]]:
+        """The JSON messages for one digest, in order."""
+        raise NotImplementedError
+
+    async def send(self, digest: Digest) -> Receipt:
+        try:
+            messages = self.messages(digest)
+        except Exception as exc:  # the Channel contract: never anything but DeliveryError
+            log.exception("cannot build %s messages for %s", self.label, digest.idempotency_key)
+            raise DeliveryError(self.name, f"cannot build messages: {exc}") from exc
+        return await post_messages(
+            self._client,
+            self.name,
+            self._url,
+            messages,
+            key=digest.idempotency_key,
+            progress=self._progress,
+            request_timeout=self._timeout,
+        )
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self._client.aclose()
