@@ -331,15 +331,17 @@ def test_opensanctions_truncated_and_bad_lines() -> None:
 # --- streaming -----------------------------------------------------------------------------
 
 _MEASURE = """
-import resource, sys, tracemalloc
+import sys, tracemalloc
 from alerts.sources.lists import parse_ofac_sdn
-def rss_kib():
+def status_kib(field):
     with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-before = rss_kib()
+        return next(int(line.split()[1]) for line in status if line.startswith(field))
+before = status_kib("VmRSS:")
 with open(sys.argv[1], "rb") as handle:
     snapshot = parse_ofac_sdn(handle)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # RSS first: tracemalloc costs RSS
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child of a large pytest
+# process would report its parent's size. RSS first: tracemalloc itself costs RSS.
+after = status_kib("VmHWM:")
 del snapshot
 tracemalloc.start()
 with open(sys.argv[1], "rb") as handle:
