@@ -163,17 +163,7 @@ class Outbox:
                 .values(claimed_until=now + lease, claim=token)
                 .execution_options(synchronize_session=False)
             )
-            stmt = (
-                select(DeliveryRow, DigestRow.payload, SubscriptionRow.name)
-                .outerjoin(DigestRow, DigestRow.id == DeliveryRow.digest_id)
-                .outerjoin(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
-                .where(DeliveryRow.id.in_(ids))
-                .order_by(DeliveryRow.created_at, DeliveryRow.id)
-                .execution_options(populate_existing=True)
-            )
-            return [
-                pending_delivery(row, payload, name) for row, payload, name in session.execute(stmt)
-            ]
+            return _loaded(session, ids)
 
     def renew(self, delivery: PendingDelivery, now: datetime, *, lease: timedelta) -> bool:
         """Extend this worker's lease on a claimed row just before sending it.
@@ -212,15 +202,8 @@ class Outbox:
             )
             if not getattr(result, "rowcount", 0):
                 return None
-            stmt = (
-                select(DeliveryRow, DigestRow.payload, SubscriptionRow.name)
-                .outerjoin(DigestRow, DigestRow.id == DeliveryRow.digest_id)
-                .outerjoin(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
-                .where(DeliveryRow.id == delivery_id)
-                .execution_options(populate_existing=True)
-            )
-            row, payload, name = session.execute(stmt).one()
-            return pending_delivery(row, payload, name)
+            [loaded] = _loaded(session, [delivery_id])
+            return loaded
 
     def release(self, delivery_ids: Sequence[int]) -> None:
         """Give claimed rows back at once (their lease ends now), without an attempt."""
@@ -420,6 +403,19 @@ class Outbox:
         stmt = select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
         with self.store.transaction("count deliveries", write=False) as session:
             return {status: int(n) for status, n in session.execute(stmt)}
+
+
+def _loaded(session: Session, ids: Sequence[int]) -> list[PendingDelivery]:
+    """Claimed rows with their digest payload and subscription name, oldest first."""
+    stmt = (
+        select(DeliveryRow, DigestRow.payload, SubscriptionRow.name)
+        .outerjoin(DigestRow, DigestRow.id == DeliveryRow.digest_id)
+        .outerjoin(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
+        .where(DeliveryRow.id.in_(list(ids)))
+        .order_by(DeliveryRow.created_at, DeliveryRow.id)
+        .execution_options(populate_existing=True)
+    )
+    return [pending_delivery(row, payload, name) for row, payload, name in session.execute(stmt)]
 
 
 def _health(row: ChannelHealthRow) -> ChannelHealth:
