@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from alerts.domain import DeliveryStatus, PendingDelivery
@@ -242,6 +242,13 @@ class Outbox:
         released in every case.
         """
         with self.store.transaction(f"record an attempt of delivery {delivery_id}") as session:
+            if outcome == "sent":
+                # The hot path (one per message sent): three plain statements.
+                done = self._record_sent(
+                    session, delivery_id, started_at, latency_ms, now, status, response
+                )
+                if done is not None:
+                    return done
             row = session.get(DeliveryRow, delivery_id, with_for_update=self._postgres)
             if row is None:
                 raise StoreError(f"unknown delivery {delivery_id}")
@@ -289,6 +296,66 @@ class Outbox:
                 row.last_error = error
                 row.next_attempt_at = None
             return self._health_after(session, row.channel, outcome, now, error, pause_after)
+
+    def _record_sent(
+        self,
+        session: Session,
+        delivery_id: int,
+        started_at: datetime,
+        latency_ms: int,
+        now: datetime,
+        status: int | None,
+        response: str,
+    ) -> AttemptResult | None:
+        """Settle a pending row as sent; None when it is unknown or was sent already."""
+        channel = session.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.id == delivery_id, DeliveryRow.status != DeliveryStatus.SENT.value)
+            .values(
+                status=DeliveryStatus.SENT.value,
+                sent_at=now,
+                next_attempt_at=None,
+                last_error=None,
+                attempts=DeliveryRow.attempts + 1,
+                last_status=status,
+                claimed_until=None,
+                claim=None,
+            )
+            .returning(DeliveryRow.channel)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if channel is None:
+            return None
+        number = (
+            select(func.count() + 1)
+            .select_from(DeliveryAttemptRow)
+            .where(DeliveryAttemptRow.delivery_id == delivery_id)
+            .scalar_subquery()
+        )
+        session.execute(
+            insert(DeliveryAttemptRow).values(
+                delivery_id=delivery_id,
+                attempt=number,
+                started_at=started_at,
+                latency_ms=max(0, latency_ms),
+                outcome="sent",
+                status=status,
+                response=response,
+            )
+        )
+        healthy = session.execute(
+            update(ChannelHealthRow)
+            .where(ChannelHealthRow.channel == channel)
+            .values(consecutive_failures=0, failing_since=None, last_success_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(healthy, "rowcount", 0):
+            session.execute(
+                self.store.insert(ChannelHealthRow)
+                .values(channel=channel, consecutive_failures=0, last_success_at=now)
+                .on_conflict_do_nothing(index_elements=["channel"])
+            )
+        return AttemptResult(ChannelHealth(channel, last_success_at=now), paused_now=False)
 
     @staticmethod
     def _health_after(
