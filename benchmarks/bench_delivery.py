@@ -43,12 +43,10 @@ import cProfile
 import hashlib
 import multiprocessing
 import os
-import platform
 import pstats
 import resource
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -83,6 +81,7 @@ from alerts.matching import compile_watchlists
 from alerts.pipeline import Pipeline
 from alerts.sources.fetch import Fetcher
 from alerts.store import Store, make_engine, normalise_url, upgrade
+from benchmarks.bench_matching import machine  # where and when the figures were taken
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -933,32 +932,6 @@ def in_fresh_process(ctx: Any, fn: Callable[[Job], dict[str, Any]], job: Job) ->
 
 
 # -- running and reporting ---------------------------------------------------------------------
-
-
-def machine() -> dict[str, str]:
-    cpu = platform.processor() or "unknown"
-    with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo", encoding="utf-8") as meminfo:
-        kib = int(meminfo.readline().split()[1])
-    commit = subprocess.run(
-        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    return {
-        "cpu": cpu,
-        "cpus": str(os.cpu_count()),
-        "memory": f"{kib / 2**20:.1f} GiB",
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "os": platform.platform(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit or "unknown",
-    }
 
 
 def code_digest() -> str:
