@@ -9,7 +9,6 @@ line numbers) and skipped schemata it must give. The other tests feed small inli
 from __future__ import annotations
 
 import json
-import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -572,16 +571,14 @@ def generated_lines(count: int) -> Iterator[str]:
                 yield "\n" if i % 10 == 4 else ftm("Address", line_id=f"a-{i}") + "\n"
 
 
-def test_large_input_is_parsed_quickly() -> None:
-    started = time.perf_counter()
+def test_large_input_is_parsed_completely() -> None:
+    # Speed is measured by benchmarks/bench_importing.py, not asserted here.
     result = parse_ftm(generated_lines(LARGE))
-    elapsed = time.perf_counter() - started
 
     assert len(result.entities) == LARGE * 3 // 5
     assert result.problems == ()
     assert result.skipped_schemas == {"Sanction": LARGE // 5, "Address": LARGE // 10}
     assert result.entities[-1].id == f"NK-{LARGE - 3}"
-    assert elapsed < 3.0
 
 
 def test_lines_are_not_held_once_read() -> None:

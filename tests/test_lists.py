@@ -6,7 +6,6 @@ import dataclasses
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -300,11 +299,10 @@ def test_bad_header_date_is_an_error() -> None:
         parse_ofac_sdn(body)
 
 
-def test_billion_laughs_is_refused_fast() -> None:
-    started = time.perf_counter()
+def test_billion_laughs_is_refused() -> None:
+    # Refused at the DOCTYPE, before any expansion: a parser that expanded would hang here.
     with pytest.raises(ListFormatError, match="declares XML entities"):
         parse_ofac_sdn(read("billion-laughs.xml"))
-    assert time.perf_counter() - started < 1.0
 
 
 def test_external_entity_is_refused() -> None:
