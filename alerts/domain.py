@@ -7,8 +7,8 @@ all of them. Every datetime is timezone-aware UTC; local zones appear only when 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -42,6 +42,137 @@ class Importance(StrEnum):
 
 
 _IMPORTANCE_RANK = {Importance.NORMAL: 0, Importance.HIGH: 1, Importance.URGENT: 2}
+
+
+class SourceKind(StrEnum):
+    """How a source's body becomes items (`kind` in feeds.toml)."""
+
+    FEED = "feed"  # RSS, Atom or JSON Feed
+    HTML = "html"  # a listing page read with CSS selectors
+    JSON = "json"  # a JSON API read with field paths, possibly paginated
+    LIST = "list"  # an official sanctions list file, diffed into designation changes
+
+
+# Facet names a query can filter on (`issuer:EU AND target:RU`); values are plain strings
+# compared case-insensitively. `sanctions_action` is "true" or "false".
+FACET_NAMES = (
+    "sanctions_action",
+    "action",  # designation, package, extension, delisting, general_licence, ...
+    "issuer",  # US, EU, UK, UN, CA, AU, CH, JP, NZ, ...
+    "target",  # ISO 3166 alpha-2 codes of targeted countries or regimes
+    "measure",  # asset_freeze, travel_ban, export_control, arms_embargo, sectoral, ...
+    "list",  # designation items: the list's name in feeds.toml, e.g. us-ofac-sdn
+    "programme",  # designation items: the publisher's programme or regime code
+    "designation",  # designation items: added, amended or removed
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacets:
+    """What an item is about: facet name -> values, and why each facet was set.
+
+    Filled by `alerts.classify` for text items and from the record for designation items;
+    matched by facet queries, shown as digest labels, stored with the item.
+    """
+
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    reasons: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # facet -> why
+
+    def get(self, name: str) -> tuple[str, ...]:
+        """The values of one facet (empty when unset)."""
+        return self.values.get(name, ())
+
+    def has(self, name: str, value: str) -> bool:
+        """Whether facet `name` has `value`, ignoring case."""
+        wanted = value.casefold()
+        return any(v.casefold() == wanted for v in self.values.get(name, ()))
+
+
+def facets_to_dict(facets: ItemFacets) -> dict[str, Any]:
+    """Facets as JSON-safe data (stored with the item)."""
+    return {
+        "values": {k: list(v) for k, v in facets.values.items() if v},
+        "reasons": {k: list(v) for k, v in facets.reasons.items() if v},
+    }
+
+
+def facets_from_dict(data: Mapping[str, Any] | None) -> ItemFacets:
+    """Inverse of `facets_to_dict`; anything unreadable gives empty facets."""
+    if not isinstance(data, Mapping):
+        return ItemFacets()
+
+    def table(key: str) -> dict[str, tuple[str, ...]]:
+        raw = data.get(key)
+        if not isinstance(raw, Mapping):
+            return {}
+        return {
+            str(k): tuple(str(x) for x in v) for k, v in raw.items() if isinstance(v, list | tuple)
+        }
+
+    return ItemFacets(table("values"), table("reasons"))
+
+
+@dataclass(frozen=True, slots=True)
+class DesignationRecord:
+    """A change to an entry of an official sanctions list, carried by a designation item.
+
+    Entity watchlists match its names directly (no text search): `name` and `aliases` are
+    strong, `weak_aliases` (low-quality a.k.a.s) only count with a strong name.
+    """
+
+    list: str  # the list's name in feeds.toml, e.g. "us-ofac-sdn"
+    id: str  # the publisher's stable id for the entry
+    action: str  # "added", "amended" or "removed"
+    kind: str  # person, organization, vessel, aircraft, unknown
+    name: str
+    aliases: tuple[str, ...] = ()
+    weak_aliases: tuple[str, ...] = ()
+    programmes: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()  # for amendments: which parts changed ("aliases", ...)
+    listed: str = ""  # ISO date the entry was listed, when the list gives it
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The primary name and the strong aliases."""
+        return (self.name, *self.aliases)
+
+
+def designation_to_dict(record: DesignationRecord) -> dict[str, Any]:
+    """A designation record as JSON-safe data."""
+    data: dict[str, Any] = {
+        "list": record.list,
+        "id": record.id,
+        "action": record.action,
+        "kind": record.kind,
+        "name": record.name,
+    }
+    for key in ("aliases", "weak_aliases", "programmes", "changed"):
+        if values := getattr(record, key):
+            data[key] = list(values)
+    if record.listed:
+        data["listed"] = record.listed
+    return data
+
+
+def designation_from_dict(data: Mapping[str, Any] | None) -> DesignationRecord | None:
+    """Inverse of `designation_to_dict`; None for missing or unreadable data."""
+    if not isinstance(data, Mapping):
+        return None
+    try:
+        return DesignationRecord(
+            list=str(data["list"]),
+            id=str(data["id"]),
+            action=str(data["action"]),
+            kind=str(data.get("kind", "unknown")),
+            name=str(data["name"]),
+            aliases=tuple(str(x) for x in data.get("aliases", ())),
+            weak_aliases=tuple(str(x) for x in data.get("weak_aliases", ())),
+            programmes=tuple(str(x) for x in data.get("programmes", ())),
+            changed=tuple(str(x) for x in data.get("changed", ())),
+            listed=str(data.get("listed", "")),
+        )
+    except (KeyError, TypeError):
+        return None
 
 
 class EntityKind(StrEnum):
@@ -84,6 +215,11 @@ class Feed:
     # The issuing authority's own channel (OFAC, EU Council, ...): listed first in a
     # story and linked with press coverage of the same action.
     official: bool = False
+    kind: SourceKind = SourceKind.FEED
+    issuer: str = ""  # who publishes it (US, EU, UK, UN, ...): the issuer facet's fallback
+    # How the body is read for html/json/list sources: a ListingSpec, JsonApiSpec or
+    # ListSpec from `alerts.sources` (typed loosely here: the domain imports nothing).
+    spec: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +262,8 @@ class Item:
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     canonical_url: str | None = None  # the article page's own canonical URL, when fetched
+    facets: ItemFacets = field(default_factory=ItemFacets)
+    designation: DesignationRecord | None = None  # set on items made from list changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,6 +531,7 @@ class DigestEntry:
     edited: bool = False  # a publisher edited an item and its matches changed
     new_terms: tuple[str, ...] = ()  # matched entries not sent for this story before
     importance: Importance = Importance.NORMAL  # the highest of its matches
+    facets: ItemFacets = field(default_factory=ItemFacets)  # shown as labels
 
 
 @dataclass(frozen=True, slots=True)
