@@ -13,7 +13,8 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -27,12 +28,16 @@ from alerts.domain import (
     Entity,
     Feed,
     Importance,
+    SourceKind,
     Subscription,
     Watchlist,
     entity_from_dict,
 )
 from alerts.errors import ConfigError, ConfigProblem
 from alerts.matching import watchlist_problems
+from alerts.sources.jsonapi import JsonApiSpec
+from alerts.sources.listing import ListingSpec
+from alerts.sources.lists.spec import ListSpec
 
 DEFAULT_CONFIG_PATH = "feeds.toml"
 DEFAULT_DATABASE_URL = "sqlite:///data/alerts.db"
@@ -335,7 +340,21 @@ _INTERVAL_PART = re.compile(r"(\d+)\s*(d|h|m|s)", re.IGNORECASE)
 _TOP_LEVEL = {"settings", "feeds", "watchlists", "channels", "subscriptions"}
 _KEYS: dict[str, set[str]] = {
     "settings": {"timezone", "default_interval", "ops_channel", "self_service"},
-    "feeds": {"name", "url", "title", "interval", "enabled", "fetch_article", "official"},
+    "feeds": {
+        "name",
+        "url",
+        "title",
+        "interval",
+        "enabled",
+        "fetch_article",
+        "official",
+        "kind",
+        "issuer",
+        "html",
+        "json",
+        "format",
+        "max_removed_share",
+    },
     "watchlists": {
         "name",
         "terms",
@@ -678,6 +697,19 @@ def _feed(check: _Checker, i: int, raw: dict[str, Any], default: timedelta) -> F
             flag = default_flag
         flags[key] = flag
     title = _string(check, "feeds", i, raw, "title", label)
+    kind, spec = _source_kind(check, i, raw, label)
+    if kind is SourceKind.LIST and interval < MIN_LIST_INTERVAL:
+        check.add(
+            "feeds",
+            i,
+            "interval",
+            "a list file is polled at most every 2h (they change daily at most)",
+            label,
+        )
+    issuer = raw.get("issuer", "")
+    if not isinstance(issuer, str) or not _ISSUER.match(issuer):
+        check.add("feeds", i, "issuer", 'must be a short code such as "US" or "EU"', label)
+        issuer = ""
     if name is None or problem:
         return None
     return Feed(
@@ -688,7 +720,67 @@ def _feed(check: _Checker, i: int, raw: dict[str, Any], default: timedelta) -> F
         enabled=flags["enabled"],
         fetch_article=flags["fetch_article"],
         official=flags["official"],
+        kind=kind,
+        issuer=issuer.upper(),
+        spec=spec,
     )
+
+
+MIN_LIST_INTERVAL = timedelta(hours=2)
+_ISSUER = re.compile(r"^(?:[A-Za-z]{2,8})?$")
+# The keys each kind accepts beyond the common ones.
+_KIND_KEYS = {
+    SourceKind.FEED: {"fetch_article"},
+    SourceKind.HTML: {"html"},
+    SourceKind.JSON: {"json"},
+    SourceKind.LIST: {"format", "max_removed_share"},
+}
+
+
+def _source_kind(
+    check: _Checker, i: int, raw: dict[str, Any], label: str
+) -> tuple[SourceKind, ListingSpec | JsonApiSpec | ListSpec | None]:
+    """The feed's kind and its parsed spec; problems are added to `check`."""
+    try:
+        kind = SourceKind(raw.get("kind", "feed"))
+    except ValueError:
+        kinds = ", ".join(f'"{k.value}"' for k in SourceKind)
+        check.add("feeds", i, "kind", f"{raw.get('kind')!r} is not one of {kinds}", label)
+        return SourceKind.FEED, None
+    others = set().union(*(keys for k, keys in _KIND_KEYS.items() if k is not kind))
+    for key in sorted(others - _KIND_KEYS[kind]):
+        if key in raw:
+            check.add("feeds", i, key, f'not used by kind = "{kind.value}"', label)
+    spec: ListingSpec | JsonApiSpec | ListSpec | None = None
+    try:
+        if kind is SourceKind.HTML:
+            spec = ListingSpec.from_mapping(_spec_table(raw, "html", ListingSpec))
+        elif kind is SourceKind.JSON:
+            spec = JsonApiSpec.from_mapping(_spec_table(raw, "json", JsonApiSpec))
+        elif kind is SourceKind.LIST:
+            if "format" not in raw:
+                raise ValueError('required for kind = "list"')
+            spec = ListSpec.from_mapping(raw)
+    except (ValueError, TypeError) as exc:
+        key = {SourceKind.HTML: "html", SourceKind.JSON: "json"}.get(kind, "format")
+        check.add("feeds", i, key, str(exc).removeprefix("format: "), label)
+    return kind, spec
+
+
+def _spec_table(raw: dict[str, Any], key: str, cls: type[Any]) -> dict[str, Any]:
+    table = raw.get(key)
+    if table is None:
+        raise ValueError(f'a [feeds.{key}] table is required for kind = "{key}"')
+    if not isinstance(table, dict):
+        raise ValueError(f"{key} must be a table ([feeds.{key}])")
+    required = [
+        f.name
+        for f in dataclass_fields(cls)
+        if f.default is MISSING and f.default_factory is MISSING and f.name not in table
+    ]
+    if required:
+        raise ValueError(f"[feeds.{key}] needs {', '.join(required)}")
+    return table
 
 
 def url_problem(url: str) -> str | None:

@@ -183,3 +183,108 @@ def test_settings_from_environment() -> None:
 def test_every_setting_has_a_field() -> None:
     fields = set(Settings.__dataclass_fields__)
     assert {s.attr for s in SETTINGS} == fields
+
+
+# -- source kinds (issue 6) ----------------------------------------------------------------
+
+KINDS = """
+[[feeds]]
+name = "ofac-actions"
+kind = "html"
+url = "https://ofac.treasury.gov/recent-actions"
+official = true
+issuer = "us"
+[feeds.html]
+item = "div.action-row"
+title = ".action-title a"
+date = ".action-date"
+date_formats = ["%B %d, %Y"]
+
+[[feeds]]
+name = "fr"
+kind = "json"
+url = "https://www.federalregister.gov/api/v1/documents.json"
+[feeds.json]
+items = "results"
+title = "title"
+next_page = "next_page_url"
+max_pages = 2
+
+[[feeds]]
+name = "sdn"
+kind = "list"
+url = "https://sanctionslistservice.ofac.treas.gov/changes/latest"
+format = "ofac-sls-delta"
+interval = "6h"
+"""
+
+
+def test_source_kinds_load_with_their_specs(tmp_path: Path) -> None:
+    from alerts.domain import SourceKind
+    from alerts.sources.jsonapi import JsonApiSpec
+    from alerts.sources.listing import ListingSpec
+    from alerts.sources.lists.spec import ListFormat, ListSpec
+
+    config = load_config(write(tmp_path, KINDS))
+    html, api, sdn = config.feeds
+    assert (html.kind, html.issuer, html.official) == (SourceKind.HTML, "US", True)
+    assert isinstance(html.spec, ListingSpec) and html.spec.item == "div.action-row"
+    assert isinstance(api.spec, JsonApiSpec) and api.spec.max_pages == 2
+    assert sdn.kind is SourceKind.LIST
+    assert sdn.spec == ListSpec(ListFormat.OFAC_SLS_DELTA, 0.2)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[[feeds]]\nname = "x"\nkind = "rss"\nurl = "https://a.example/"\n',
+            """feeds[0] 'x'.kind: 'rss' is not one of "feed", "html", "json", "list\"""",
+        ),
+        (
+            '[[feeds]]\nname = "x"\nkind = "html"\nurl = "https://a.example/"\n',
+            "feeds[0] 'x'.html: a [feeds.html] table is required",
+        ),
+        (
+            '[[feeds]]\nname = "x"\nkind = "html"\nurl = "https://a.example/"\n'
+            '[feeds.html]\nitem = "div["\ntitle = "a"\n',
+            "is not a valid CSS selector",
+        ),
+        (
+            '[[feeds]]\nname = "x"\nkind = "json"\nurl = "https://a.example/"\n'
+            '[feeds.json]\nitems = "results"\n',
+            "feeds[0] 'x'.json: [feeds.json] needs title",
+        ),
+        (
+            '[[feeds]]\nname = "x"\nkind = "list"\nurl = "https://a.example/"\ninterval = "6h"\n',
+            "feeds[0] 'x'.format: required for kind = \"list\"",
+        ),
+        (
+            '[[feeds]]\nname = "x"\nkind = "list"\nurl = "https://a.example/"\n'
+            'format = "sdn"\ninterval = "6h"\n',
+            "format: 'sdn' is not one of ofac-sdn-xml",
+        ),
+        (
+            '[[feeds]]\nname = "x"\nkind = "list"\nurl = "https://a.example/"\n'
+            'format = "eu-fsf-xml"\n',
+            "a list file is polled at most every 2h",
+        ),
+        (
+            '[[feeds]]\nname = "x"\nkind = "list"\nurl = "https://a.example/"\n'
+            'format = "eu-fsf-xml"\ninterval = "6h"\nmax_removed_share = 2\n',
+            "max_removed_share: 2.0 is not above 0 and at most 1",
+        ),
+        (
+            '[[feeds]]\nname = "x"\nkind = "json"\nurl = "https://a.example/"\nfetch_article = true\n'
+            '[feeds.json]\nitems = "r"\ntitle = "t"\n',
+            "feeds[0] 'x'.fetch_article: not used by kind = \"json\"",
+        ),
+        (
+            '[[feeds]]\nname = "x"\nurl = "https://a.example/"\nissuer = "United States"\n',
+            "feeds[0] 'x'.issuer: must be a short code",
+        ),
+    ],
+)
+def test_bad_source_kinds_are_named(tmp_path: Path, text: str, message: str) -> None:
+    found = problems(tmp_path, text)
+    assert any(message in p for p in found), found

@@ -264,8 +264,19 @@ async def test_cap_counts_decompressed_bytes(feed_server: FeedServer, fetcher: F
 
 
 async def test_default_cap_is_named_in_mib() -> None:
-    async with Fetcher() as fetcher:
-        assert fetcher._too_big("streamed") == "response body over 10 MiB cap (streamed)"
+    from alerts.sources.fetch import _too_big
+
+    assert _too_big(FetchLimits(), "streamed") == "response body over 10 MiB cap (streamed)"
+
+
+async def test_a_request_can_raise_the_cap(fetcher: Fetcher, feed_server: FeedServer) -> None:
+    # A list file is bigger than any feed: the pipeline fetches it with its own limits.
+    feed_server.route("/big", body=b"x" * (200 * 1024))
+    error = await fetch_error(fetcher, feed_server.url("/big"))
+    assert "64 KiB cap" in error.message
+    bigger = FetchLimits(max_bytes=1024 * 1024)
+    result = await fetcher.fetch("f", feed_server.url("/big"), limits=bigger)
+    assert result.body is not None and len(result.body) == 200 * 1024
 
 
 async def test_gzip_body_is_decoded(feed_server: FeedServer, fetcher: Fetcher) -> None:

@@ -125,15 +125,21 @@ class Fetcher:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
+        limits: FetchLimits | None = None,
     ) -> FetchResult:
-        """GET `url` conditionally, following redirects; raises FetchError and nothing else."""
+        """GET `url` conditionally, following redirects; raises FetchError and nothing else.
+
+        `limits` overrides the fetcher's size cap and total deadline for this request (a
+        sanctions list file is tens of MB); connection limits stay the fetcher's own.
+        """
+        lim = limits or self.limits
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         async with self._overall:
-            return await self._follow(feed, url, headers, etag, last_modified)
+            return await self._follow(feed, url, headers, etag, last_modified, lim)
 
     async def _follow(
         self,
@@ -142,16 +148,17 @@ class Fetcher:
         headers: dict[str, str],
         etag: str | None,
         last_modified: str | None,
+        lim: FetchLimits,
     ) -> FetchResult:
         # The total deadline is a budget spent only while talking to servers, so a feed queued
         # behind a slow host is not failed for time it spent waiting its turn.
-        budget = self.limits.total_timeout
+        budget = lim.total_timeout
         chain = [url]
         all_permanent = True
         current = url
         while True:
             started = time.monotonic()
-            hop = await self._request(feed, current, headers, budget)
+            hop = await self._request(feed, current, headers, budget, lim)
             budget -= time.monotonic() - started
             if hop.location is None:
                 assert hop.result is not None
@@ -177,20 +184,24 @@ class Fetcher:
                 )
             current = hop.location
 
-    async def _request(self, feed: str, url: str, headers: dict[str, str], budget: float) -> _Hop:
+    async def _request(
+        self, feed: str, url: str, headers: dict[str, str], budget: float, lim: FetchLimits
+    ) -> _Hop:
         """One GET under the per-host limit and what remains of the total deadline."""
         host = _check_url(feed, url)
         semaphore = self._per_host.setdefault(host, asyncio.Semaphore(self.limits.max_per_host))
         async with semaphore:
             if budget <= 0:
-                raise FetchError(feed, self._total_timeout_message(url))
+                raise FetchError(feed, _total_timeout_message(lim, url))
             try:
                 async with asyncio.timeout(budget):
-                    return await self._exchange(feed, url, headers)
+                    return await self._exchange(feed, url, headers, lim)
             except TimeoutError:
-                raise FetchError(feed, self._total_timeout_message(url)) from None
+                raise FetchError(feed, _total_timeout_message(lim, url)) from None
 
-    async def _exchange(self, feed: str, url: str, headers: dict[str, str]) -> _Hop:
+    async def _exchange(
+        self, feed: str, url: str, headers: dict[str, str], lim: FetchLimits
+    ) -> _Hop:
         try:
             request = self._client.build_request("GET", url, headers=headers)
             response = await self._client.send(request, stream=True)
@@ -210,11 +221,11 @@ class Fetcher:
             # OSError covers ssl.SSLError; ValueError covers headers httpx cannot encode.
             raise FetchError(feed, f"request to {url} failed: {_describe(exc)}") from exc
         try:
-            return await self._read(feed, url, response)
+            return await self._read(feed, url, response, lim)
         finally:
             await response.aclose()
 
-    async def _read(self, feed: str, url: str, response: httpx.Response) -> _Hop:
+    async def _read(self, feed: str, url: str, response: httpx.Response, lim: FetchLimits) -> _Hop:
         status = response.status_code
         headers = {name.lower(): value for name, value in response.headers.items()}
         if status in REDIRECTS:
@@ -235,15 +246,15 @@ class Fetcher:
         if not 200 <= status < 300:
             raise _status_error(feed, status, response.reason_phrase, headers)
         declared = headers.get("content-length", "").strip()
-        if declared.isdigit() and int(declared) > self.limits.max_bytes:
-            raise FetchError(feed, self._too_big(f"Content-Length {declared}"), status=status)
+        if declared.isdigit() and int(declared) > lim.max_bytes:
+            raise FetchError(feed, _too_big(lim, f"Content-Length {declared}"), status=status)
         body = bytearray()
         try:
             # Bytes are counted after decompression, so a small gzip bomb is cut too.
             async for chunk in response.aiter_bytes():
                 body += chunk
-                if len(body) > self.limits.max_bytes:
-                    raise FetchError(feed, self._too_big("streamed"), status=status)
+                if len(body) > lim.max_bytes:
+                    raise FetchError(feed, _too_big(lim, "streamed"), status=status)
         except httpx.TimeoutException as exc:
             raise FetchError(feed, self._read_timeout_message(url), status=status) from exc
         except httpx.DecodingError as exc:
@@ -256,14 +267,16 @@ class Fetcher:
             ) from exc
         return _Hop(status, result=_result(url, status, bytes(body), headers))
 
-    def _too_big(self, how: str) -> str:
-        return f"response body over {_size(self.limits.max_bytes)} cap ({how})"
-
     def _read_timeout_message(self, url: str) -> str:
         return f"timed out after {self.limits.read_timeout:g}s reading {url}"
 
-    def _total_timeout_message(self, url: str) -> str:
-        return f"timed out after {self.limits.total_timeout:g}s in total fetching {url}"
+
+def _too_big(lim: FetchLimits, how: str) -> str:
+    return f"response body over {_size(lim.max_bytes)} cap ({how})"
+
+
+def _total_timeout_message(lim: FetchLimits, url: str) -> str:
+    return f"timed out after {lim.total_timeout:g}s in total fetching {url}"
 
 
 def _check_url(feed: str, url: str) -> str:

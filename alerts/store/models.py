@@ -29,6 +29,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -123,6 +124,9 @@ class FeedRow(Base):
     anomalies: Mapped[list[dict[str, str]]] = mapped_column(JSON, server_default="[]")
     # Keys of paragraphs found to be page furniture in this feed (alerts.sources.boilerplate).
     boilerplate: Mapped[list[str]] = mapped_column(JSON, server_default="[]")
+    # How the body is read (alerts.domain.SourceKind) and who publishes it (issue 6).
+    kind: Mapped[str] = mapped_column(String(10), server_default="feed")
+    issuer: Mapped[str] = mapped_column(String(8), server_default="")
 
     # due_feeds(): enabled feeds by next poll time.
     __table_args__ = (Index(None, "enabled", "next_poll_at"),)
@@ -162,6 +166,10 @@ class ItemRow(Base):
     extract_error: Mapped[str | None] = mapped_column(Text)
     # alerts.dedup.fingerprint record: rebuilds the story index after a restart.
     fingerprint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # alerts.domain.facets_to_dict (what the item is about) and, for items made from a
+    # sanctions list change, alerts.domain.designation_to_dict.
+    facets: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    designation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (
         # The unique index also serves known_keys() and per-feed listings (feed_id first).
@@ -173,6 +181,23 @@ class ItemRow(Base):
         Index(None, "feed_id", "link_key"),
         Index(None, "feed_id", "content_hash"),
     )
+
+
+class ListSnapshotRow(Base):
+    """The last list file read from a `kind = "list"` source, to diff the next one against.
+
+    Written in the poll's transaction with the change items it produced, so a crash
+    leaves either both or neither: the next poll diffs against the same snapshot again.
+    """
+
+    __tablename__ = "list_snapshots"
+
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id"), primary_key=True)
+    format: Mapped[str] = mapped_column(String(40))  # a new format starts a new baseline
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    record_count: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # alerts.sources.lists.snapshots
 
 
 class ItemRevisionRow(Base):

@@ -41,8 +41,11 @@ from alerts.domain import (
     Subscription,
     SubscriptionOrigin,
     Watchlist,
+    designation_to_dict,
     entity_from_dict,
     entity_to_dict,
+    facets_from_dict,
+    facets_to_dict,
     merge_entities,
     term_key,
 )
@@ -59,6 +62,7 @@ from alerts.store.models import (
     FeedRow,
     ItemRevisionRow,
     ItemRow,
+    ListSnapshotRow,
     MatchRow,
     ServiceKeyRow,
     SubscriptionRow,
@@ -88,6 +92,16 @@ class PollOutcome:
     updated: int = 0  # stored items given a new revision
     members: int = 0  # later sources queued for subscriptions that have their story
     item_ids: Mapping[str, int] = field(default_factory=dict)  # identity key -> new item id
+
+
+@dataclass(frozen=True, slots=True)
+class ListSnapshot:
+    """A list source's last file as stored: its format and serialised designations."""
+
+    format: str
+    published: datetime | None
+    record_count: int
+    data: bytes  # alerts.sources.lists.snapshots.dump_snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +389,8 @@ class Store:
                         created_at=now,
                         fetch_article=feed.fetch_article,
                         official=feed.official,
+                        kind=feed.kind.value,
+                        issuer=feed.issuer,
                     )
                 )
                 continue
@@ -391,6 +407,11 @@ class Store:
             row.enabled = feed.enabled
             row.fetch_article = feed.fetch_article
             row.official = feed.official
+            if row.kind != feed.kind.value:
+                # Another kind reads the same URL differently: start from a fresh response.
+                row.etag = row.last_modified = None
+            row.kind = feed.kind.value
+            row.issuer = feed.issuer
         for row in existing.values():
             row.enabled = False
 
@@ -719,8 +740,12 @@ class Store:
         links_unreliable: bool | None = None,
         anomalies: Sequence[str] = (),
         boilerplate: Sequence[str] = (),
+        snapshot: ListSnapshot | None = None,
     ) -> PollOutcome:
         """Store a successful poll: new items, edited items, their matches, queued alerts.
+
+        For a list source, `snapshot` (the file just read) replaces the stored one in the
+        same transaction, so the change items and the snapshot they came from land together.
 
         Items already stored for the feed (and repeats within `items`) are skipped. For every
         enabled subscription following a watchlist an item matched, the story's first alert
@@ -794,6 +819,8 @@ class Store:
                 row.anomalies = _with_anomalies(row.anomalies or [], anomalies, now)
             if boilerplate:
                 row.boilerplate = _with_boilerplate(row.boilerplate or [], boilerplate)
+            if snapshot is not None:
+                self._save_snapshot(session, row.id, snapshot, now)
             return PollOutcome(
                 new_items=len(item_ids),
                 queued=queued,
@@ -986,12 +1013,39 @@ class Store:
                 story_reason=new.story_reason,
                 extract_error=new.extract_error,
                 fingerprint=new.fingerprint,
+                facets=facets_to_dict(item.facets) if item.facets.values else None,
+                designation=designation_to_dict(item.designation) if item.designation else None,
             )
             .on_conflict_do_nothing(index_elements=["feed_id", "key"])
             .returning(ItemRow.id)
         )
         item_id: int | None = session.execute(stmt).scalar_one_or_none()
         return item_id
+
+    def _save_snapshot(
+        self, session: Session, feed_id: int, snapshot: ListSnapshot, now: datetime
+    ) -> None:
+        row = session.get(ListSnapshotRow, feed_id)
+        if row is None:
+            row = ListSnapshotRow(feed_id=feed_id)
+            session.add(row)
+        row.format = snapshot.format
+        row.published_at = snapshot.published
+        row.fetched_at = now
+        row.record_count = snapshot.record_count
+        row.data = snapshot.data
+
+    def list_snapshot(self, feed: str) -> ListSnapshot | None:
+        """The last list file stored for `feed` (None before its first successful poll)."""
+        with self._transaction(f"read the list snapshot of {feed!r}") as session:
+            row = session.execute(
+                select(ListSnapshotRow)
+                .join(FeedRow, FeedRow.id == ListSnapshotRow.feed_id)
+                .where(FeedRow.name == feed)
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            return ListSnapshot(row.format, row.published_at, row.record_count, row.data)
 
     def record_not_modified(self, feed: str, *, now: datetime, next_poll_at: datetime) -> None:
         """The server said 304: the feed is healthy and unchanged."""
@@ -1099,6 +1153,7 @@ class Store:
                         sources=story,
                         story_sent=story_sent,
                         sent_terms=frozenset(sent_terms),
+                        facets=facets_from_dict(item.facets),
                     )
                 )
             return entries
