@@ -511,6 +511,7 @@ class PendingEntry:
     story_sent: bool = False
     # "watchlist\x1fterm" of everything this subscription was already sent for the story.
     sent_terms: frozenset[str] = frozenset()
+    facets: ItemFacets = field(default_factory=ItemFacets)
 
 
 @dataclass(frozen=True, slots=True)
