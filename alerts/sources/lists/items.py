@@ -54,8 +54,9 @@ def designation_record(change: Change) -> DesignationRecord:
 def _item(feed: str, list_title: str, change: Change, published: datetime | None) -> Item:
     record = designation_record(change)
     what = f" ({', '.join(record.programmes)})" if record.programmes else ""
-    title = f"{record.name}{what} {_VERB[change.action]} {list_title}"
-    lines = [f"{record.name}: {record.kind} {_VERB[change.action]} {list_title}, entry {change.id}."]
+    verb = _VERB[change.action]
+    title = f"{record.name}{what} {verb} {list_title}"
+    lines = [f"{record.name}: {record.kind} {verb} {list_title}, entry {change.id}."]
     if record.programmes:
         lines.append(f"Programmes: {', '.join(record.programmes)}.")
     aliases = _aliases(change.designation)
