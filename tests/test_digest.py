@@ -26,7 +26,10 @@ from alerts.domain import (
     AlertKind,
     Digest,
     DigestEntry,
+    DigestSection,
+    ItemFacets,
     Match,
+    MatchKind,
     PendingEntry,
     StorySource,
     Subscription,
@@ -238,6 +241,95 @@ def sample_digest(n_russia: int = 2, n_iran: int = 1, *, title: str | None = Non
     return build_digest(sub, entries, idempotency_key="dg-7f3a", now=NOW, timezone="Europe/London")
 
 
+# Issue 6: what the store sets on a story from its items' facets.
+PACKAGE_FACETS = ItemFacets(
+    {
+        "sanctions_action": ("true",),
+        "action": ("package",),
+        "issuer": ("EU",),
+        "target": ("RU", "BY"),
+        "measure": ("asset_freeze", "travel_ban"),
+    },
+    {"issuer": ("source:official: Council of the EU",), "action": ("action:package",)},
+)
+LISTING_FACETS = ItemFacets(
+    {
+        "sanctions_action": ("true",),
+        "action": ("designation",),
+        "issuer": ("US",),
+        "target": ("RU",),
+        "measure": ("asset_freeze",),
+        "list": ("us-ofac-sdn",),
+        "programme": ("RUSSIA-EO14024",),
+        "designation": ("added",),
+    }
+)
+# Facet values come from feeds in principle (an issuer in feeds.toml, a list's programme
+# codes): every channel must make these inert.
+HOSTILE_FACETS = ItemFacets(
+    {
+        "sanctions_action": ("true",),
+        "issuer": ("<!channel>",),
+        "action": ("<script>alert(1)</script>",),
+        "target": ("@everyone",),
+        "programme": (
+            "[x](https://evil.example)",
+            "<@U123> *b* _i_ `c` {{DATE(2026-01-01T00:00:00Z)}}",
+            "<https://evil.example|click>",
+        ),
+    }
+)
+# A query on a facet: its snippet is a reason, with no span in it.
+FACET_MATCH = Match(
+    "russia",
+    "issuer:EU",
+    "facet",
+    0,
+    0,
+    "issuer:eu from Council of the EU (official source)",
+    kind=MatchKind.QUERY,
+    matched="issuer:EU",
+)
+# An entity found on an official list change: `matched` is the name as listed.
+DESIGNATION_MATCH = Match(
+    "russia",
+    "Arkady Rotenberg",
+    "designation",
+    0,
+    0,
+    "us-ofac-sdn: added ROTENBERG, Arkadii (RUSSIA-EO14024)",
+    kind=MatchKind.ENTITY,
+    matched="ROTENBERG, Arkadii",
+)
+
+
+def with_facets(d: Digest, *facets: ItemFacets) -> Digest:
+    """`d` with its stories given `facets` in order (the rest keep theirs)."""
+    it = iter(facets)
+    sections = tuple(
+        replace(s, entries=tuple(replace(e, facets=next(it, e.facets)) for e in s.entries))
+        for s in d.sections
+    )
+    return replace(d, sections=sections)
+
+
+def facet_digest(facets: ItemFacets = PACKAGE_FACETS) -> Digest:
+    """One russia section: a news story with `facets`, matched in its title and on a facet;
+    a designation item from a list change (matched on the list entry); a story with none."""
+    d = sample_digest(3, 0)
+    news, listing, plain = d.sections[0].entries
+    news = replace(news, facets=facets, matches=(*news.matches, FACET_MATCH))
+    listing = replace(
+        listing,
+        title="OFAC SDN: ROTENBERG, Arkadii added",
+        feed="us-ofac-sdn",
+        feed_title="OFAC SDN list",
+        matches=(DESIGNATION_MATCH,),
+        facets=LISTING_FACETS,
+    )
+    return replace(d, sections=(DigestSection("russia", (news, listing, plain)),))
+
+
 SUB = Subscription("s", ("russia", "iran", "dprk"), "c")
 
 
@@ -337,6 +429,32 @@ def test_payload_rejects_unknown_version_and_garbage() -> None:
     bad = {**payload, "sections": [{"watchlist": "russia", "entries": [bad_source]}]}
     with pytest.raises(ValueError, match="malformed"):
         digest_from_payload(bad)
+
+
+def test_payload_round_trips_facets_and_facet_matches() -> None:
+    d = with_facets(facet_digest(HOSTILE_FACETS), HOSTILE_FACETS, LISTING_FACETS)
+    payload = digest_to_payload(d)
+    assert payload["schema_version"] == 3  # additive: old readers ignore the key
+    news, listing, plain = payload["sections"][0]["entries"]
+    assert news["facets"]["values"]["issuer"] == ["<!channel>"]
+    assert news["matches"][-1]["field"] == "facet"
+    assert listing["facets"]["values"]["designation"] == ["added"]
+    assert "facets" not in plain  # an entry without facets keeps its old shape
+    back = digest_from_payload(json.loads(json.dumps(payload)))
+    assert back == d
+    assert back.sections[0].entries[0].facets.reasons == HOSTILE_FACETS.reasons
+    assert digest_to_payload(back) == payload
+
+
+def test_payloads_written_before_facets_load_with_none() -> None:
+    payload = digest_to_payload(facet_digest())
+    for e in payload["sections"][0]["entries"]:
+        e.pop("facets", None)
+    back = digest_from_payload(json.loads(json.dumps(payload)))
+    assert all(e.facets == ItemFacets() for e in back.sections[0].entries)
+    # Unreadable facets are display-only data: the digest still loads, without labels.
+    payload["sections"][0]["entries"][0]["facets"] = "garbage"
+    assert digest_from_payload(payload).sections[0].entries[0].facets == ItemFacets()
 
 
 # -- stories ---------------------------------------------------------------------------

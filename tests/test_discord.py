@@ -23,7 +23,14 @@ from alerts.delivery.discord import (
 from alerts.domain import Digest, Importance
 from alerts.errors import DeliveryError, PermanentDeliveryError
 from tests.support.webhook_receiver import WebhookReceiver
-from tests.test_digest import NOW, sample_digest, story_digest
+from tests.test_digest import (
+    HOSTILE_FACETS,
+    NOW,
+    facet_digest,
+    sample_digest,
+    story_digest,
+    with_facets,
+)
 from tests.test_slack import many
 from tests.test_teams import evil_digest, oversized
 
@@ -53,6 +60,7 @@ def assert_within_discord_limits(message: dict[str, Any]) -> None:
         assert "url" not in e or e["url"].startswith(("http://", "https://"))
         total += units(e.get("title", "")) + units(e.get("description", ""))
         total += units(e.get("author", {}).get("name", ""))
+        total += units(e.get("footer", {}).get("text", ""))
         total += sum(units(f["name"]) + units(f["value"]) for f in fields)
     assert total <= 6000
 
@@ -177,6 +185,51 @@ def test_feed_text_cannot_ping_link_or_format() -> None:
     assert embed["title"].startswith("@\u200beveryone @\u200bhere \\<@123456789012345678> \\<@&42>")
     assert embed["url"] == "https://example.org/a%20b%29%28c"
     assert "javascript" not in json.dumps(messages)
+
+
+def test_labels_are_the_embed_footer() -> None:
+    [msg] = discord_messages(facet_digest())
+    news, listing, plain = msg["embeds"]
+    assert news["footer"] == {
+        "text": "EU · Sanctions package · Russia · Belarus · Asset freeze · Travel ban"
+    }
+    assert listing["footer"] == {
+        "text": "US · Added to us-ofac-sdn · Russia · Asset freeze · RUSSIA-EO14024"
+    }
+    assert "footer" not in plain
+    # A facet match shows its reason unmarked; a designation match marks the listed name.
+    assert news["fields"][1] == {
+        "name": "issuer:EU (facet)",
+        "value": "issuer:eu from Council of the EU (official source)",
+        "inline": False,
+    }
+    assert listing["fields"] == [
+        {
+            "name": "Arkady Rotenberg (designation)",
+            "value": "us-ofac-sdn: added **ROTENBERG, Arkadii** (RUSSIA-EO14024)",
+            "inline": False,
+        }
+    ]
+    assert "****" not in json.dumps(msg)
+    assert_within_discord_limits(msg)
+
+
+def test_facet_values_cannot_ping_and_footers_count_towards_limits() -> None:
+    [msg] = discord_messages(facet_digest(HOSTILE_FACETS))
+    assert msg["allowed_mentions"] == {"parse": []}
+    footer = msg["embeds"][0]["footer"]["text"]
+    # Footers show neither Markdown nor mentions: only the mass-mention guard is needed.
+    assert footer.startswith("<!channel> · <script>alert(1)</script> · @\u200beveryone · ")
+    assert not re.search(r"@(everyone|here)", json.dumps(msg, ensure_ascii=False))
+    assert_within_discord_limits(msg)
+    d = story_digest(14)
+    d = with_facets(d, *[HOSTILE_FACETS] * d.entry_count)
+    messages = discord_messages(d)
+    for m in messages:
+        assert_within_discord_limits(m)
+        assert all(embed_chars(e) <= MAX_EMBED_CHARS for e in m["embeds"])
+    updates = [e for m in messages for e in m["embeds"] if e["title"].startswith("Update: ")]
+    assert len(updates) == 2 and not any("footer" in e for e in updates)
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ from alerts.delivery.tokens import read_token
 from alerts.domain import ChannelConfig, ChannelKind
 from alerts.errors import DeliveryError, PermanentDeliveryError
 from tests.support.smtp_server import SmtpTestServer
-from tests.test_digest import NOW, sample_digest, story_digest
+from tests.test_digest import HOSTILE_FACETS, NOW, facet_digest, sample_digest, story_digest
 
 SENDER = "Sanctions Alerts <alerts@example.org>"
 TO = ("ana@example.com", "Bo <bo@example.net>")
@@ -196,6 +196,24 @@ def test_story_digest_message_counts_updates_and_lists_sources() -> None:
         assert "Update:" in part and "New: Sovcomflot" in part
     assert "[official] OFAC Recent Actions" in text
     assert ">official</span>" in html
+
+
+def test_message_shows_labels_in_both_parts_and_escapes_them() -> None:
+    msg = build_message(facet_digest(), sender=SENDER, to="ana@example.com", domain="x.org")
+    text, html = body(msg, "plain"), body(msg, "html")
+    assert "[EU] [Sanctions package] [Russia] [Belarus] [Asset freeze] [Travel ban]" in text
+    assert "[US] [Added to us-ofac-sdn] [Russia] [Asset freeze] [RUSSIA-EO14024]" in text
+    assert re.search(r'<span class="label label-issuer" style="[^"]+">EU</span>', html)
+    assert ">Added to us-ofac-sdn</span>" in html
+    # Facet values from feeds are text in HTML, never markup; the subject has none.
+    evil = build_message(
+        facet_digest(HOSTILE_FACETS), sender=SENDER, to="ana@example.com", domain="x.org"
+    )
+    html = body(evil, "html")
+    assert "<script" not in html and "<!channel>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;</span>" in html
+    assert "[<script>alert(1)</script>]" in body(evil, "plain")
+    assert "<" not in str(evil["Subject"])
 
 
 def test_non_ascii_names_are_encoded_in_headers() -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from jinja2 import UndefinedError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, UndefinedError
 
 from alerts.delivery.digest import build_digest
+from alerts.delivery.labels import labels
 from alerts.delivery.render import (
     MAX_SOURCES,
     counts_phrase,
@@ -19,6 +20,8 @@ from alerts.delivery.render import (
     highlight_html,
     highlight_segments,
     highlight_text,
+    match_html,
+    match_segments,
     render_confirmation,
     render_email,
     render_html,
@@ -34,15 +37,22 @@ from alerts.domain import (
     StorySource,
     Subscription,
 )
+from alerts.web.digests import digest_page_view
+from alerts.web.pages import web_templates_dir
 from tests.test_digest import (
+    DESIGNATION_MATCH,
+    FACET_MATCH,
+    HOSTILE_FACETS,
     NOW,
     as_entry,
     entry,
+    facet_digest,
     match,
     outlets,
     sample_digest,
     source,
     story_digest,
+    with_facets,
 )
 
 
@@ -467,3 +477,105 @@ def test_confirmation_email_escapes_the_subscription_name() -> None:
     assert "@media (prefers-color-scheme: dark)" in html
     with pytest.raises(ValueError, match="http"):
         render_confirmation("s", "data:text/html,hi")
+
+
+# -- labels and facet matches (issue 6) ------------------------------------------------
+
+
+def test_text_shows_labels_under_the_headline() -> None:
+    text = render_text(facet_digest())
+    news = text.split("* Treasury designates Rosneft network 1\n", 1)[1]
+    assert news.startswith(
+        "  [EU] [Sanctions package] [Russia] [Belarus] [Asset freeze] [Travel ban]\n"
+        "  OFAC Recent Actions"
+    )
+    assert "  [US] [Added to us-ofac-sdn] [Russia] [Asset freeze] [RUSSIA-EO14024]\n" in text
+    # A story without facets has no label line.
+    plain = text.split("* Treasury designates Rosneft network 3\n", 1)[1]
+    assert plain.startswith("  OFAC Recent Actions")
+
+
+def test_html_shows_labels_as_pills_readable_in_dark_mode() -> None:
+    html = render_html(facet_digest())
+    pills = re.findall(r'<span class="label label-(\w+)"[^>]*>([^<]*)</span>', html)
+    assert pills[:3] == [("issuer", "EU"), ("action", "Sanctions package"), ("target", "Russia")]
+    assert ("designation", "Added to us-ofac-sdn") in pills
+    assert ("programme", "RUSSIA-EO14024") in pills
+    # Inlined for clients that drop <style>; dark colours kept in the @media block.
+    assert re.search(r'class="label label-target" style="[^"]*border-radius: 9px', html)
+    dark = html.split("@media (prefers-color-scheme: dark)", 1)[1].split("@media", 1)[0]
+    assert re.search(r"\.label \{[^}]*background: #2c3136 !important", dark)
+    assert html.count('class="labels"') == 2  # the third story has no facets
+
+
+def test_update_lines_carry_no_labels() -> None:
+    d = story_digest(3)
+    d = with_facets(d, *[HOSTILE_FACETS] * d.entry_count)
+    text = render_text(d)
+    updates = text.split("* Update: ", 1)[1].split("## iran", 1)[0]
+    assert "[<!channel>]" not in updates
+    assert "[<!channel>]" in text.split("* Update: ", 1)[0]  # new stories have them
+
+
+def test_hostile_facet_values_are_escaped() -> None:
+    d = facet_digest(HOSTILE_FACETS)
+    html = render_html(d)
+    assert "<script" not in html and "<!channel>" not in html
+    assert ">&lt;script&gt;alert(1)&lt;/script&gt;</span>" in bare(html)
+    assert ">&lt;!CHANNEL&gt;</span>" not in html  # a long issuer is not upper-cased
+    assert ">&lt;!channel&gt;</span>" in bare(html)
+    # The text part is plain text: shown as written.
+    assert "[<!channel>] [<script>alert(1)</script>] [@everyone]" in render_text(d)
+
+
+def test_facet_and_designation_matches_render_without_empty_marks() -> None:
+    # A facet match's snippet is a reason: never highlighted, even where the query's
+    # words happen to occur in it.
+    assert [seg.hit for seg in match_segments(FACET_MATCH)] == [False]
+    assert str(match_html(FACET_MATCH)) == "issuer:eu from Council of the EU (official source)"
+    empty = replace(FACET_MATCH, snippet="")
+    assert match_segments(empty) == [] and str(match_html(empty)) == ""
+    # A designation match marks the name as listed, not the watchlist's spelling.
+    assert str(match_html(DESIGNATION_MATCH)) == (
+        "us-ofac-sdn: added <mark>ROTENBERG, Arkadii</mark> (RUSSIA-EO14024)"
+    )
+    d = facet_digest()
+    text, html = render_text(d), render_html(d)
+    assert (
+        '- issuer:EU (facet, as "issuer:EU"): issuer:eu from Council of the EU (official source)'
+        in text
+    )
+    assert (
+        '- Arkady Rotenberg (designation, as "ROTENBERG, Arkadii"): '
+        "us-ofac-sdn: added **ROTENBERG, Arkadii** (RUSSIA-EO14024)"
+    ) in text
+    assert "<mark></mark>" not in html and "****" not in text
+    assert "added <mark>ROTENBERG, Arkadii</mark>" in bare(html)
+
+
+def test_web_digest_page_shows_labels_escaped() -> None:
+    # The full digest page renders the labels its view gives each story (as {kind, text},
+    # like the email's), escaped; a story without labels renders without the list.
+    d = facet_digest(HOSTILE_FACETS)
+    view = digest_page_view(d)
+    assert any(story["labels"] for story in view["sections"][0]["stories"])
+    for story in view["sections"][0]["stories"]:
+        story["labels"] = []
+    # As alerts.web.pages.Pages sets it up: autoescaped, strict.
+    env = Environment(
+        loader=FileSystemLoader(web_templates_dir()),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    before = env.get_template("digest.html.j2").render(root="", stylesheet="s.css", **view)
+    assert 'class="labels"' not in before
+    entries = d.sections[0].entries
+    for story, e in zip(view["sections"][0]["stories"], entries, strict=True):
+        story["labels"] = [{"kind": x.kind, "text": x.text} for x in labels(e.facets)]
+    html = env.get_template("digest.html.j2").render(root="", stylesheet="s.css", **view)
+    assert html.count('<ul class="labels" aria-label="Labels">') == 2
+    assert '<li class="label label-issuer">&lt;!channel&gt;</li>' in html
+    assert '<li class="label label-designation">Added to us-ofac-sdn</li>' in html
+    assert "<script" not in html

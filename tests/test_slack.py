@@ -24,7 +24,18 @@ from alerts.domain import (
 )
 from alerts.errors import DeliveryError, PermanentDeliveryError
 from tests.support.webhook_receiver import WebhookReceiver
-from tests.test_digest import NOW, as_entry, entry, match, outlets, sample_digest, story_digest
+from tests.test_digest import (
+    HOSTILE_FACETS,
+    NOW,
+    as_entry,
+    entry,
+    facet_digest,
+    match,
+    outlets,
+    sample_digest,
+    story_digest,
+    with_facets,
+)
 
 
 def all_texts(message: dict) -> list[str]:
@@ -92,6 +103,58 @@ def test_feed_text_cannot_ping_or_inject_links() -> None:
     # The only "<" left anywhere are the links we built.
     for text in all_texts(msg):
         assert text.count("<") == text.count("<https://example.org/a%7Cb%3Ec|")
+
+
+def test_labels_lead_the_story_context() -> None:
+    [msg] = slack_messages(facet_digest())
+    blocks = msg["blocks"]
+    assert [b["type"] for b in blocks] == ["header", "section", *("section", "context") * 3]
+    news, listing, plain = (
+        [el["text"] for el in b["elements"]] for b in blocks if b["type"] == "context"
+    )
+    assert news[0] == ("`EU` `Sanctions package` `Russia` `Belarus` `Asset freeze` `Travel ban`")
+    assert news[1].startswith("OFAC Recent Actions · also in: eu-council")
+    # A facet match shows its reason, unmarked; a designation match marks the listed name.
+    assert news[2].split("\n")[1] == (
+        "_issuer:EU_ (facet): issuer:eu from Council of the EU (official source)"
+    )
+    assert listing[0] == "`US` `Added to us-ofac-sdn` `Russia` `Asset freeze` `RUSSIA-EO14024`"
+    assert listing[2] == (
+        "_Arkady Rotenberg_ (designation): us-ofac-sdn: added *ROTENBERG, Arkadii* (RUSSIA-EO14024)"
+    )
+    assert not plain[0].startswith("`")  # no facets, no labels
+    assert "**" not in json.dumps(msg)  # no empty highlight
+
+
+def test_facet_values_cannot_ping_or_inject_links() -> None:
+    [msg] = slack_messages(facet_digest(HOSTILE_FACETS))
+    raw = json.dumps(msg)
+    for bad in ("<!channel>", "<@U123>", "<https://evil.example", "<script"):
+        assert bad not in raw
+    labels = msg["blocks"][3]["elements"][0]["text"]
+    assert labels.startswith("`&lt;!channel&gt;` `&lt;script&gt;alert(1)&lt;/script&gt;`")
+    # A backtick cannot end a label's code span early.
+    assert "`&lt;@U123&gt; *b* _i_ 'c' {{DATE(2026-01-01T00:00:00Z)}}`" in labels
+    for text in all_texts(msg):
+        assert re.findall(r"<(?!https://)", text) == []
+
+
+def test_update_lines_and_tiny_pages_keep_within_limits_with_labels() -> None:
+    d = story_digest(14)
+    d = with_facets(d, *[HOSTILE_FACETS] * d.entry_count)
+    for kwargs in ({}, {"max_blocks": 4, "max_text": 40}):
+        for msg in slack_messages(d, **kwargs):  # type: ignore[arg-type]
+            assert len(msg["blocks"]) <= kwargs.get("max_blocks", 50)
+            for block in msg["blocks"][1:]:  # after the header (its own limit: 150)
+                if block["type"] == "context":
+                    assert len(block["elements"]) <= 10
+                    texts = [el["text"] for el in block["elements"]]
+                else:
+                    texts = [block["text"]["text"]]
+                assert all(len(t) <= kwargs.get("max_text", 3000) for t in texts)
+    [msg] = slack_messages(d)
+    updates = [b for b in msg["blocks"] if "*Update:*" in block_texts(b)]
+    assert updates and not any("&lt;!channel&gt;" in block_texts(b) for b in updates)
 
 
 def test_unsafe_link_scheme_is_not_linked() -> None:

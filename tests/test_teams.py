@@ -26,7 +26,16 @@ from alerts.delivery.webhook import encode_body
 from alerts.domain import Digest, Importance, StorySource, Subscription
 from alerts.errors import DeliveryError, PermanentDeliveryError
 from tests.support.webhook_receiver import WebhookReceiver
-from tests.test_digest import NOW, entry, match, sample_digest, story_digest
+from tests.test_digest import (
+    HOSTILE_FACETS,
+    NOW,
+    entry,
+    facet_digest,
+    match,
+    sample_digest,
+    story_digest,
+    with_facets,
+)
 from tests.test_slack import many
 
 # CommonMark, the closest public grammar to what Adaptive Card renderers accept.
@@ -185,6 +194,55 @@ def test_feed_text_cannot_link_or_format() -> None:
     assert "javascript" not in raw
 
 
+def test_labels_are_a_line_under_the_headline() -> None:
+    [msg] = teams_messages(facet_digest())
+    news, listing, plain = stories(msg)
+    tags = news["items"][1]
+    assert tags == {
+        "type": "TextBlock",
+        "text": "EU · Sanctions package · Russia · Belarus · Asset freeze · Travel ban",
+        "wrap": True,
+        "size": "Small",
+        "weight": "Bolder",
+        "color": "Accent",
+        "spacing": "None",
+    }
+    assert news["items"][3]["text"].split("\n")[1] == (
+        "- _issuer:EU_ (facet): issuer:eu from Council of the EU (official source)"
+    )
+    assert [t["text"] for t in listing["items"][1:4:2]] == [
+        "US · Added to us-ofac-sdn · Russia · Asset freeze · RUSSIA-EO14024",
+        "- _Arkady Rotenberg_ (designation): us-ofac-sdn: added **ROTENBERG, Arkadii**"
+        " (RUSSIA-EO14024)",
+    ]
+    assert len(plain["items"]) == 3  # headline, meta, matches: no labels
+    assert "****" not in json.dumps(msg)
+
+
+def test_facet_values_cannot_link_or_format() -> None:
+    [msg] = teams_messages(facet_digest(HOSTILE_FACETS))
+    tags = stories(msg)[0]["items"][1]["text"]
+    links, emphasis = rendered(tags)
+    assert links == [] and emphasis == []
+    assert "{{" not in tags and r"\[x\](https://evil.example)" in tags
+    assert r"\<https://evil.example|click>" in tags  # no autolink either
+    ours = {f"https://example.org/news/{i}" for i in (1, 2, 3)}
+    for text in texts(msg):
+        assert set(rendered(text)[0]) <= ours, text
+
+
+def test_update_lines_and_small_budgets_with_labels() -> None:
+    d = story_digest(14)
+    d = with_facets(d, *[HOSTILE_FACETS] * d.entry_count)
+    for max_bytes in (MAX_BYTES, MIN_BYTES):
+        messages = teams_messages(d, max_bytes=max_bytes)
+        assert all(len(encode_body(m)) <= max_bytes for m in messages)
+    [msg] = teams_messages(d)
+    updates = [s for s in stories(msg) if s["items"][0]["text"].startswith("**Update:**")]
+    assert len(updates) == 2
+    assert not any("Accent" in json.dumps(u) for u in updates)
+
+
 @pytest.mark.parametrize(
     ("text", "escaped"),
     [
@@ -197,6 +255,7 @@ def test_feed_text_cannot_link_or_format() -> None:
         ("> quote", r"\> quote"),
         ("a\n\n- b\r\nc", r"a - b c"),
         ("back\\slash", "back\\\\slash"),
+        ("<https://evil.test> <at>x</at>", r"\<https://evil.test> \<at>x\</at>"),
     ],
 )
 def test_teams_escape(text: str, escaped: str) -> None:

@@ -23,11 +23,20 @@ from jsonschema import Draft202012Validator
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from alerts.delivery.base import RESPONSE_EXCERPT, Receipt
-from alerts.delivery.webhook import SCHEMA, WebhookChannel, webhook_body
-from alerts.domain import Digest, DigestSection, Importance
+from alerts.delivery.labels import label_texts
+from alerts.delivery.webhook import SCHEMA, WebhookChannel, encode_body, webhook_body
+from alerts.domain import Digest, DigestSection, Importance, ItemFacets
 from alerts.errors import DeliveryError, PermanentDeliveryError
 from tests.support.webhook_receiver import WebhookReceiver
-from tests.test_digest import NOW, sample_digest, story_digest
+from tests.test_digest import (
+    HOSTILE_FACETS,
+    LISTING_FACETS,
+    NOW,
+    facet_digest,
+    sample_digest,
+    story_digest,
+    with_facets,
+)
 
 SECRET = "correct horse battery staple"
 WHSEC = "whsec_" + base64.b64encode(b"\x00\x01binary-key\xff" * 2).decode()
@@ -69,6 +78,9 @@ def digests() -> dict[str, Digest]:
         ),
         "no-link-no-time": replace(no_link, sections=(DigestSection("russia", (bare,)),)),
         "unicode": sample_digest(title="Ünïcode “quotes” 😀 <b>&amp;</b>"),
+        "facets-and-list-changes": facet_digest(),
+        "hostile-facets": with_facets(facet_digest(HOSTILE_FACETS), HOSTILE_FACETS),
+        "update-lines-with-facets": with_facets(story, *[LISTING_FACETS] * story.entry_count),
     }
 
 
@@ -152,6 +164,9 @@ def test_body_schema_v2() -> None:
         "update": False,
         "edited": False,
         "new_terms": [],
+        # Issue 6 (additive): a story that was not classified has neither.
+        "facets": {},
+        "labels": [],
     }
     json.dumps(body)  # JSON-safe
 
@@ -188,6 +203,53 @@ def test_body_carries_stories_sources_and_update_lines() -> None:
     assert grown["also_in"] == ["Council of the EU"]
     assert (edited["update"], edited["edited"], edited["new_terms"]) == (True, True, [])
     assert stories["story-5"]["sources"] == []
+
+
+def test_body_carries_facets_labels_and_facet_matches() -> None:
+    body = webhook_body(facet_digest())
+    news, listing, plain = body["stories"]
+    assert news["facets"] == {
+        "sanctions_action": ["true"],
+        "action": ["package"],
+        "issuer": ["EU"],
+        "target": ["RU", "BY"],
+        "measure": ["asset_freeze", "travel_ban"],
+    }
+    assert news["labels"] == [
+        "EU",
+        "Sanctions package",
+        "Russia",
+        "Belarus",
+        "Asset freeze",
+        "Travel ban",
+    ]
+    assert news["matches"][1] == {
+        "watchlist": "russia",
+        "term": "issuer:EU",
+        "field": "facet",
+        "snippet": "issuer:eu from Council of the EU (official source)",
+        "kind": "query",
+        "matched": "issuer:EU",
+        "score": 1.0,
+        "highlight": None,
+    }
+    assert listing["facets"]["designation"] == ["added"]
+    assert listing["labels"][:2] == ["US", "Added to us-ofac-sdn"]
+    assert (listing["matches"][0]["field"], listing["matches"][0]["matched"]) == (
+        "designation",
+        "ROTENBERG, Arkadii",
+    )
+    assert (plain["facets"], plain["labels"]) == ({}, [])
+    # Facet reasons are ours to explain, not part of the body.
+    assert "source:official" not in json.dumps(body)
+    # JSON carries feed values as they are (documented untrusted); nothing is unescaped
+    # by the encoder either.
+    hostile = webhook_body(facet_digest(HOSTILE_FACETS))["stories"][0]
+    assert hostile["facets"]["issuer"] == ["<!channel>"]
+    assert hostile["labels"][:2] == ["<!channel>", "<script>alert(1)</script>"]
+    assert json.loads(encode_body(webhook_body(facet_digest(HOSTILE_FACETS))))["stories"][0] == (
+        hostile
+    )
 
 
 def test_body_sends_every_story_with_urgency_importance_and_more_url() -> None:
@@ -237,6 +299,11 @@ def test_schema_rejects_what_we_never_send() -> None:
         lambda b: b["stories"][0].update(importance="critical"),
         lambda b: b["stories"][0]["matches"][0].update(highlight=[1]),
         lambda b: b["stories"][0]["matches"][0].update(field="body"),
+        lambda b: b["stories"][0].update(facets={"issuer": "EU"}),  # values are lists
+        lambda b: b["stories"][0].update(facets={"issuer": [1]}),
+        lambda b: b["stories"][0].update(labels=["x"] * 9),  # capped at 8
+        lambda b: b["stories"][0].update(labels=[""]),
+        lambda b: b["stories"][0].pop("labels"),
     ):
         body = copy.deepcopy(good)
         change(body)
@@ -245,6 +312,10 @@ def test_schema_rejects_what_we_never_send() -> None:
     assert [validator.is_valid(b) for b in bad] == [False] * len(bad)
     # Unknown fields are allowed: receivers must ignore them (the versioning policy).
     assert validator.is_valid({**good, "added_later": 1})
+    # Facet names are open: a facet added later is valid (and not a schema change).
+    later = copy.deepcopy(good)
+    later["stories"][0]["facets"] = {"added_later": ["x"]}
+    assert Draft202012Validator(closed(load_schema())).is_valid(later)
 
 
 def test_doc_examples_validate_and_have_the_body_fields() -> None:
@@ -262,6 +333,11 @@ def test_doc_examples_validate_and_have_the_body_fields() -> None:
         assert all(set(m) == set(body["stories"][0]["matches"][0]) for m in story["matches"])
         assert all(set(x) == set(body["stories"][1]["sources"][0]) for x in story["sources"])
     assert any(s["update"] for s in normal["stories"])
+
+
+def test_doc_examples_label_their_facets_as_we_do() -> None:
+    for story in doc_examples()[0]["stories"]:
+        assert story["labels"] == label_texts(ItemFacets(story["facets"]))
 
 
 def test_doc_names_the_schema_and_documents_every_field() -> None:

@@ -18,16 +18,22 @@ from alerts.domain import (
     DigestEntry,
     DigestSection,
     Importance,
+    ItemFacets,
     Match,
     MatchKind,
     PendingEntry,
     StorySource,
     Subscription,
+    facets_from_dict,
+    facets_to_dict,
     term_key,
 )
 
 # 2: stories (sources, update lines); 3: importance, urgent, max_stories, more_url,
 # recipients. Older payloads still load (the new fields take their defaults).
+# Entries' `facets` (issue 6) were added within 3: a payload without them loads with empty
+# facets, and a reader that predates them ignores the key, so nothing needed a new version
+# (a 4 would have made a worker not yet upgraded refuse every new delivery row).
 SCHEMA_VERSION = 3
 # Subject lines name at most this many watchlists; the rest become "+N more".
 _SUBJECT_WATCHLISTS = 3
@@ -129,6 +135,21 @@ def _merged_matches(group: Sequence[PendingEntry], followed: set[str]) -> tuple[
     return tuple(merged)
 
 
+def _story_facets(lead: PendingEntry, group: Sequence[PendingEntry]) -> ItemFacets:
+    """The story's facets: the lead's, unless another item says it is a sanctions action.
+
+    A press headline may read as commentary while the official notice of the same story is
+    clearly an action; the story is labelled by the item that says the most.
+    """
+    best = lead.facets
+    if best.has("sanctions_action", "true"):
+        return best
+    for entry in group:
+        if entry.facets.has("sanctions_action", "true"):
+            return entry.facets
+    return best
+
+
 def _story_entry(group: Sequence[PendingEntry], matches: tuple[Match, ...]) -> DigestEntry:
     """The digest entry for one story's pending entries (all of one subscription)."""
     sent = any(e.story_sent for e in group) and not any(e.kind is AlertKind.NEW for e in group)
@@ -154,6 +175,7 @@ def _story_entry(group: Sequence[PendingEntry], matches: tuple[Match, ...]) -> D
         if not sources:
             also = lead.also_in
     return DigestEntry(
+        facets=_story_facets(lead, group),
         item_id=lead.item_id,
         title=lead.title,
         link=lead.link,
@@ -239,6 +261,8 @@ def digest_to_payload(d: Digest) -> dict[str, Any]:
                         "edited": e.edited,
                         "new_terms": list(e.new_terms),
                         "importance": e.importance.value,
+                        # Left out when empty: such an entry keeps its pre-facets shape.
+                        **({"facets": facets_to_dict(e.facets)} if _has_facets(e) else {}),
                     }
                     for e in s.entries
                 ],
@@ -325,7 +349,13 @@ def _entry_in(e: Mapping[str, Any]) -> DigestEntry:
         edited=bool(e.get("edited", False)),
         new_terms=tuple(str(x) for x in e.get("new_terms", ())),
         importance=Importance(e.get("importance", Importance.NORMAL.value)),
+        # Display only: anything unreadable gives no labels rather than an unsendable row.
+        facets=facets_from_dict(e.get("facets")),
     )
+
+
+def _has_facets(e: DigestEntry) -> bool:
+    return bool(e.facets.values or e.facets.reasons)
 
 
 def _source_out(s: StorySource) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Discord channel: the digest as embeds posted to a channel webhook.
 
 One embed per story: its watchlist as author, the headline as a linked title, feed, time
-and sources in the description, matched snippets as fields, coloured by importance (grey
-for an update line). Discord answers 204 No Content; 429 carries `Retry-After` and a JSON
+and sources in the description, matched snippets as fields, its labels (issuer, action,
+targets, ...: `alerts.delivery.labels`) as the footer, coloured by importance (grey for an
+update line). Discord answers 204 No Content; 429 carries `Retry-After` and a JSON
 `retry_after`. The URL holds the webhook token, so it is never logged.
 
 Safety: `allowed_mentions: {"parse": []}` means nothing in a message can ping anyone,
@@ -15,8 +16,9 @@ Limits (Discord's): 10 embeds and 6000 characters across them per message (title
 descriptions, field names and values, footers, author names), content 2000, title 256,
 description 4096, 25 fields of name 256 / value 1024, footer 2048, author 256. Our own caps
 keep one embed under 6000 (title 256 + author 256 + description 2500 + 5 fields of
-100 + 400); a digest is split into several messages between embeds. Characters are
-counted in UTF-16 code units, as Discord's clients count them: never fewer than code points.
+100 + 400 + footer 300); a digest is split into several messages between embeds.
+Characters are counted in UTF-16 code units, as Discord's clients count them: never fewer
+than code points.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts.delivery.digest import digest_subject
+from alerts.delivery.labels import label_texts
 from alerts.delivery.render import (
     MAX_SOURCES,
     format_time,
-    highlight_segments,
+    match_segments,
     names_phrase,
     ordered_sources,
     safe_link,
@@ -60,11 +63,13 @@ DESCRIPTION_CHARS = 2500
 MATCH_FIELDS = 5
 FIELD_NAME_CHARS = 100
 FIELD_VALUE_CHARS = 400
+FOOTER_CHARS = 300  # the story's labels
 MAX_EMBED_CHARS = (
     MAX_TITLE
     + MAX_AUTHOR
     + DESCRIPTION_CHARS
     + MATCH_FIELDS * (FIELD_NAME_CHARS + FIELD_VALUE_CHARS)
+    + FOOTER_CHARS
 )
 MAX_URL = 2000  # a longer link is left out rather than risk the whole message
 META_CHARS = 500
@@ -225,6 +230,9 @@ def _story(e: DigestEntry, author: str, zone: ZoneInfo) -> dict[str, Any]:
     embed["description"] = description
     if matches:
         embed["fields"] = [_field(m) for m in matches[:MATCH_FIELDS]]
+    if not e.update and (tags := label_texts(e.facets)):
+        # Footers show no Markdown and ping nobody: the mass-mention guard is enough.
+        embed["footer"] = {"text": fit(" · ".join(tags), FOOTER_CHARS, escape=_plain)}
     return embed
 
 
@@ -296,7 +304,7 @@ def _field(m: Match) -> dict[str, Any]:
     snippet = m.snippet if len(m.snippet) <= half else m.snippet[: half - 1] + ELLIPSIS
     value = "".join(
         f"**{discord_escape(seg.text)}**" if seg.hit else discord_escape(seg.text)
-        for seg in highlight_segments(snippet, m.term, m.highlight)
+        for seg in match_segments(m, snippet)
     )
     if units(value) > FIELD_VALUE_CHARS:
         value = fit(snippet, FIELD_VALUE_CHARS)  # escapes made it too long: no bold

@@ -9,6 +9,12 @@ HTML templates keep their CSS in one `<style>` block; `inline_css` (css_inline) 
 into `style` attributes, since several mail clients drop `<style>`, and keeps only the
 `@media` rules (dark mode, narrow screens) in the block for the clients that read them.
 
+A story's facets (issue 6) show as labels under its headline (`alerts.delivery.labels`): pill
+badges in HTML, "[EU] [Sanctions package] [Russia]" in text. Matches on a facet
+(`field="facet"`, a query like `issuer:EU`) show their reason without highlighting; matches
+on an official list entry (`field="designation"`) highlight the listed name they matched
+(`match_segments`).
+
 A digest entry is a story (issue 4): a new story lists its sources (official ones first,
 at most `MAX_SOURCES`, then "and K more"); an update line (`DigestEntry.update`) tells of a
 story the subscriber already has and comes after the section's new stories.
@@ -37,6 +43,7 @@ from markupsafe import Markup, escape
 
 from alerts import resources
 from alerts.delivery.digest import digest_subject
+from alerts.delivery.labels import labels
 from alerts.domain import Digest, DigestEntry, DigestSection, Importance, Match, StorySource
 
 TEXT_TEMPLATE = "digest.txt.j2"
@@ -283,7 +290,7 @@ def _story_views(e: DigestEntry, zone: ZoneInfo) -> tuple[dict[str, Any], dict[s
     title = e.title.strip() or "(untitled)"
     text_matches, html_matches = [], []
     for m in unique_matches(e.matches):
-        segments = highlight_segments(m.snippet, m.term, m.highlight)
+        segments = match_segments(m)
         about = {
             "watchlist": m.watchlist,
             "term": m.term,
@@ -313,6 +320,8 @@ def _story_views(e: DigestEntry, zone: ZoneInfo) -> tuple[dict[str, Any], dict[s
         "source_count": len(sources),
         "sources": [_source_view(s, e, title, zone) for s in sources[:MAX_SOURCES]],
         "more_sources": max(0, len(sources) - MAX_SOURCES),
+        # Plain text: the templates escape it; `kind` is ours, safe as a class name.
+        "labels": [{"kind": x.kind, "text": x.text} for x in labels(e.facets)],
     }
     # An update line is flagged by the snippets of the entries it was not sent for.
     new = set(e.new_terms)
@@ -408,6 +417,26 @@ def highlight_segments(
     if pos < len(snippet):
         segments.append(Segment(snippet[pos:], False))
     return segments
+
+
+def match_segments(m: Match, snippet: str | None = None) -> list[Segment]:
+    """`m.snippet` (or a cut `snippet` of it) split for highlighting, by the match's field.
+
+    A facet match (`issuer:EU`) has a reason for a snippet and no span in it: nothing is
+    highlighted (the query's words may well occur in the reason by chance). A designation
+    match without a span highlights the listed name it matched (`m.matched`), else its term.
+    """
+    text = m.snippet if snippet is None else snippet
+    if m.field == "facet":
+        return [Segment(text, False)] if text else []
+    if m.field == "designation" and m.highlight is None and m.matched:
+        return highlight_segments(text, m.matched)
+    return highlight_segments(text, m.term, m.highlight)
+
+
+def match_html(m: Match) -> Markup:
+    """`highlight_html` for a match, by its field (see `match_segments`)."""
+    return _html_snippet(match_segments(m))
 
 
 def highlight_html(snippet: str, term: str, highlight: tuple[int, int] | None = None) -> Markup:

@@ -6,11 +6,11 @@ enough to make it inert; a bare "@channel" in plain text does not notify anyone.
 build ourselves are http(s) only, with `|`, `<`, `>` and spaces percent-encoded so a URL
 cannot close or relabel the link.
 
-Stories (issue 4): a new story is a headline section and a context block (feed, time,
-matches), plus a context block listing its sources (official first, at most
-`render.MAX_SOURCES`) when it has several; an update line is one compact block after the
-section's new stories: context when it only adds sources, section when it adds a matched
-entry ("New: ...").
+Stories (issue 4): a new story is a headline section and a context block (its labels as
+code spans, feed, time, matches), plus a context block listing its sources (official
+first, at most `render.MAX_SOURCES`) when it has several; an update line is one compact
+block after the section's new stories: context when it only adds sources, section when it
+adds a matched entry ("New: ...").
 
 Issue 5: a digest shows at most `Digest.max_stories` stories (`Digest.shown()`), then an
 "and K more" line linking the full digest (`more_url`); a heartbeat digest (nothing new)
@@ -29,10 +29,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts.delivery.digest import digest_subject
+from alerts.delivery.labels import label_texts
 from alerts.delivery.render import (
     MAX_SOURCES,
     format_time,
-    highlight_segments,
+    match_segments,
     names_phrase,
     ordered_sources,
     safe_link,
@@ -190,10 +191,16 @@ def _match_lines(matches: list[Match]) -> list[str]:
     for m in matches:
         snippet = "".join(
             f"*{slack_escape(seg.text)}*" if seg.hit else slack_escape(seg.text)
-            for seg in highlight_segments(m.snippet, m.term, m.highlight)
+            for seg in match_segments(m)
         )
         lines.append(f"_{slack_escape(m.term)}_ ({slack_escape(m.field)}): {snippet}")
     return lines
+
+
+def _labels_text(e: DigestEntry) -> str:
+    """The story's labels as code spans: `EU` `Sanctions package` `Russia`. A backtick in a
+    (feed-supplied) label would end its span early, so it becomes a quote."""
+    return " ".join("`" + slack_escape(t.replace("`", "'")) + "`" for t in label_texts(e.facets))
 
 
 def _story_blocks(e: DigestEntry, zone: ZoneInfo, max_text: int) -> list[dict[str, Any]]:
@@ -209,6 +216,8 @@ def _story_blocks(e: DigestEntry, zone: ZoneInfo, max_text: int) -> list[dict[st
     if e.published:
         source += " · " + format_time(e.published, zone)
     elements = [{"type": "mrkdwn", "text": truncate(source, max_text)}]
+    if tags := _labels_text(e):
+        elements.insert(0, {"type": "mrkdwn", "text": truncate(tags, max_text)})
 
     lines = _match_lines(unique_matches(e.matches))
     if lines:

@@ -7,11 +7,15 @@ URL carries its credential (`sig=`), so it is never logged.
 
 Safety: every TextBlock is Markdown (bold, italic, lists, `[label](url)` links) and also
 expands `{{DATE(...)}}` / `{{TIME(...)}}`. Feed text is flattened to one line, its Markdown
-characters are backslash-escaped, a leading list or heading marker is escaped and `{{` is
-broken with a zero-width space, so a title can neither link nor format. Brackets in link
+characters (and `<`, which opens an autolink or a tag) are backslash-escaped, a leading list
+or heading marker is escaped and `{{` is broken with a zero-width space, so a title can
+neither link nor format. Brackets in link
 labels become parentheses: some card renderers end a label at any `]`, escaped or not.
 Links we build are http(s) only, with the characters that could end a Markdown link
 destination percent-encoded.
+
+A new story's labels (issuer, action, targets, ...: `alerts.delivery.labels`) are a small
+accent-coloured line under its headline, escaped like any feed text.
 
 Limits: Teams rejects a message over about 28 KB; each message's UTF-8 JSON stays under
 `max_bytes`, the digest being split into several messages between stories. A story too big
@@ -27,10 +31,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts.delivery.digest import digest_subject
+from alerts.delivery.labels import label_texts
 from alerts.delivery.render import (
     MAX_SOURCES,
     format_time,
-    highlight_segments,
+    match_segments,
     names_phrase,
     ordered_sources,
     safe_link,
@@ -57,7 +62,8 @@ ELLIPSIS = "…"
 ZWSP = "\u200b"
 
 _SPACES = re.compile(r"\s+")
-_MARKDOWN = re.compile(r"([\\`*_\[\]~])")
+# `<` would open an autolink (`<https://...>`) or an inline HTML tag.
+_MARKDOWN = re.compile(r"([\\`*_\[\]~<])")
 _LEADING_MARKER = re.compile(r"^([-+#>])")
 _LEADING_NUMBER = re.compile(r"^(\d+)([.)])")
 # What could end or confuse a Markdown link destination, percent-encoded.
@@ -218,6 +224,10 @@ def _story(e: DigestEntry, zone: ZoneInfo, detail: int) -> dict[str, Any]:
     if color := _COLORS.get(e.importance):
         headline["color"] = color
     items = [headline]
+    if tags := label_texts(e.facets):
+        # Labels are short and capped (alerts.delivery.labels): they fit any story budget.
+        text = " · ".join(teams_escape(t) for t in tags)
+        items.append(_text(text, size="Small", weight="Bolder", color="Accent", spacing="None"))
 
     listed = len(e.sources) > 1
     meta = teams_escape(_clip(e.feed_title or e.feed or "unknown source", MAX_NAME))
@@ -251,7 +261,7 @@ def _match_list(matches: Sequence[Match], detail: int) -> str:
     for m in matches:
         snippet = "".join(
             f"**{teams_escape(seg.text)}**" if seg.hit else teams_escape(seg.text)
-            for seg in highlight_segments(_clip(m.snippet, limit), m.term, m.highlight)
+            for seg in match_segments(m, _clip(m.snippet, limit))
         )
         term = teams_escape(_clip(m.term, 200))
         lines.append(f"- _{term}_ ({teams_escape(m.field)}): {snippet}")

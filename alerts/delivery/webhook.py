@@ -32,6 +32,7 @@ import httpx
 
 import alerts
 from alerts.delivery.base import Receipt, excerpt
+from alerts.delivery.labels import label_texts
 from alerts.domain import Digest
 from alerts.errors import DeliveryError, PermanentDeliveryError
 from alerts.retry_after import parse_retry_after
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 # before comes back as an update line (`update`); v1's fields are all kept.
 # Issue 5 added `urgent`, `heartbeat`, `more_url` and `stories[].importance` within v2:
 # additions that change no existing field's type or meaning (see docs/webhooks.md).
+# Issue 6 added `stories[].facets` and `stories[].labels`, and the match fields "facet" and
+# "designation", within v2 on the same terms.
 SCHEMA = "sanctions-alerts.digest/v2"
 DEFAULT_TIMEOUT = 15.0
 USER_AGENT = f"sanctions-alerts/{alerts.__version__}"
@@ -107,6 +110,8 @@ def webhook_body(d: Digest) -> dict[str, Any]:
                 "update": e.update,
                 "edited": e.edited,
                 "new_terms": list(e.new_terms),
+                "facets": {k: list(v) for k, v in e.facets.values.items() if v},
+                "labels": label_texts(e.facets),
             }
             for s in d.sections
             for e in s.entries

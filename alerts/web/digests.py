@@ -11,10 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.delivery.digest import digest_subject
+from alerts.delivery.labels import labels
 from alerts.delivery.render import (
     counts_phrase,
     format_time,
-    highlight_html,
+    match_html,
     ordered_sources,
     safe_link,
     same_title,
@@ -60,13 +61,14 @@ def _story(e: DigestEntry, zone: ZoneInfo) -> dict[str, Any]:
         "importance": "" if e.importance is Importance.NORMAL else e.importance.value,
         "edited": e.edited,
         "new_terms": list(e.new_terms),
+        "labels": [{"kind": x.kind, "text": x.text} for x in labels(e.facets)],
         "matches": [
             {
                 "term": m.term,
                 "field": m.field,
                 "matched": m.matched,
                 "fuzzy": f"{m.score:.2f}" if m.score < 1 else "",
-                "snippet": highlight_html(m.snippet, m.term, m.highlight),
+                "snippet": match_html(m),
             }
             for m in unique_matches(e.matches)
         ],
