@@ -329,3 +329,45 @@ def test_naive_datetimes_are_refused() -> None:
         index.place(fp(*WIRE), at=datetime(2025, 3, 4, 15, 0), official=False)
     with pytest.raises(ValueError, match="timezone"):
         index.add(1, 1, fp(*WIRE), at=datetime(2025, 3, 4, 15, 0), official=False)
+
+
+# -- list changes join the story naming their entity (issue 6) ------------------------------
+
+NOTICE = (
+    "OFAC today designated Marina Olegovna Volkova, a financier who moved funds for the "
+    "Russian military-industrial base through front companies in the United Arab Emirates, "
+    "pursuant to Executive Order 14024. All property and interests in property of the "
+    "designated person in the United States are blocked and must be reported to OFAC."
+)
+PRESS = (
+    "Washington on Tuesday blacklisted Marina Volkova, a banker accused of moving money for "
+    "Russian arms makers through the Gulf, in the latest round of measures over the war. "
+    "The Treasury said her assets in the US are frozen and Americans may not deal with her."
+)
+T = datetime(2026, 7, 1, 12, tzinfo=UTC)
+
+
+def test_a_list_change_joins_the_official_notice_naming_the_entity() -> None:
+    index = StoryIndex()
+    index.add(1, "press", fingerprint("Banker blacklisted", PRESS), at=T, official=False)
+    index.add(2, "notice", fingerprint("Russia-related designation", NOTICE), at=T, official=True)
+    names = ("VOLKOVA, Marina Olegovna", "ВОЛКОВА, Марина Олеговна")
+    placement = index.story_naming(names, at=T + timedelta(hours=20))
+    assert placement is not None
+    assert (placement.story_id, placement.item_id) == ("notice", 2)
+    assert "VOLKOVA, Marina Olegovna" in placement.reason
+
+
+def test_a_list_change_joins_the_press_when_there_is_no_notice() -> None:
+    index = StoryIndex()
+    index.add(1, "press", fingerprint("Banker blacklisted", PRESS), at=T, official=False)
+    placement = index.story_naming(("Марина Волкова",), at=T)
+    assert placement is not None and placement.story_id == "press"
+
+
+def test_a_list_change_naming_no_one_in_the_window_starts_its_own_story() -> None:
+    index = StoryIndex()
+    index.add(1, "press", fingerprint("Banker blacklisted", PRESS), at=T, official=False)
+    assert index.story_naming(("PETROVSKY, Ivan Sergeyevich",), at=T) is None
+    assert index.story_naming(("VOLKOVA",), at=T) is None  # one word: too ambiguous
+    assert index.story_naming(("VOLKOVA, Marina",), at=T + timedelta(days=10)) is None

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import sys
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -308,6 +309,45 @@ class StoryIndex:
             score=evidence.weight() / (evidence.weight() + 2),
             reason=f"{kind} sharing {evidence.describe(readable)} with {other} {entry.item_id}",
         )
+
+    def story_naming(self, names: Iterable[str], *, at: datetime) -> Placement | None:
+        """The story a sanctions list change belongs to: the newest one naming the entity.
+
+        `names` are a designation's names as listed ("VOLKOVA, Marina Olegovna" reads as
+        "Marina Olegovna VOLKOVA"). Official notices are preferred to reports; only names of
+        two words or more count, and names carried by many stories (see `COMMON_KEY_ITEMS`)
+        link nothing. The list change joins the announcement and the press coverage of the
+        same action instead of arriving as an unrelated alert.
+        """
+        when = _seconds(at)
+        wanted: dict[str, str] = {}
+        for name in names:
+            last, comma, first = name.partition(",")
+            spoken = f"{first} {last}" if comma else name
+            spoken = " ".join(spoken.casefold().split())
+            if " " in spoken:
+                wanted.setdefault(_skeleton(spoken), name)
+        for pool in (self._official_keys, self._press_keys):
+            best: tuple[_Entry, str] | None = None
+            for key, name in wanted.items():
+                if self._common(key):
+                    continue
+                for item_id in pool.get(key, ()):
+                    entry = self._entries[item_id]
+                    if abs(entry.at - when) > self._link_window:
+                        continue
+                    if best is None or entry.at > best[0].at:
+                        best = (entry, name)
+            if best is not None:
+                entry, name = best
+                other = "official notice" if entry.official else "report"
+                return Placement(
+                    story_id=entry.story_id,
+                    item_id=entry.item_id,
+                    score=1.0,
+                    reason=f"list change naming {name}, as {other} {entry.item_id} does",
+                )
+        return None
 
     # ------------------------------------------------------------------ storing
 
