@@ -420,3 +420,54 @@ def test_0004_downgrades_and_upgrades_with_delivery_data(engine: Engine) -> None
     [record] = store.deliveries()
     assert record.idempotency_key == "d1" and record.kind == "digest"
     assert record.subscription == "ops"  # filled in again from its digest
+
+
+def test_0005_downgrades_and_upgrades_with_source_data(engine: Engine) -> None:
+    from alerts.domain import DesignationRecord, ItemFacets, SourceKind
+    from alerts.store.repository import ListSnapshot
+
+    store = Store(engine)
+    feeds = [
+        Feed(
+            name="uk-list",
+            url="https://lists.example/uk.xml",
+            interval=timedelta(hours=6),
+            kind=SourceKind.LIST,
+            issuer="UK",
+        )
+    ]
+    store.sync_config(feeds, WATCHLISTS, CHANNELS, SUBSCRIPTIONS, T0)
+    record = DesignationRecord("uk-list", "RUS1", "added", "person", "VOLKOVA, Marina")
+    facets = ItemFacets({"issuer": ("UK",)}, {"issuer": ("source issuer UK",)})
+    item = Item(
+        feed="uk-list", guid="g", link=None, title="t", summary="s",
+        facets=facets, designation=record,
+    )  # fmt: skip
+    store.record_poll(
+        "uk-list", now=T0, next_poll_at=T0, url="u", etag=None, last_modified=None,
+        items=[NewItem(item=item, identity=Identity(key="g", story_key="g"), matches=())],
+        snapshot=ListSnapshot("uk-sanctions-list-xml", None, 1, b"blob"),
+    )  # fmt: skip
+    assert store.list_snapshot("uk-list") == ListSnapshot("uk-sanctions-list-xml", None, 1, b"blob")
+
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    assert current_revision(engine) == "0004"
+    assert "list_snapshots" not in inspect(engine).get_table_names()
+    assert "facets" not in {c["name"] for c in inspect(engine).get_columns("items")}
+
+    upgrade(engine)
+    assert schema_diff(engine) == []
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT kind, issuer FROM feeds")).one()
+        assert tuple(row) == ("feed", "")  # until the next config sync
+        assert connection.scalar(text("SELECT count(*) FROM items WHERE facets IS NULL")) == 1
+    store.sync_config(feeds, WATCHLISTS, CHANNELS, SUBSCRIPTIONS, T0)
+    with engine.connect() as connection:
+        assert tuple(connection.execute(text("SELECT kind, issuer FROM feeds")).one()) == (
+            "list",
+            "UK",
+        )
+    assert store.list_snapshot("uk-list") is None  # a fresh baseline after a downgrade
