@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Literal, ParamSpec, TypeVar
 
+from alerts.classify import designation_facets, item_facets
 from alerts.config import Config, Settings
 from alerts.dedup.fingerprint import fingerprint, fingerprint_from_record, fingerprint_to_record
 from alerts.dedup.identity import FeedHabits, Verdict, lookup_keys, page_key, resolve
@@ -33,15 +34,18 @@ from alerts.delivery.base import Channel
 from alerts.delivery.links import Links
 from alerts.dispatch import Dispatcher, Mailer, PlannedDigest, SendResult
 from alerts.domain import (
+    Feed,
     FeedState,
     Identity,
     Item,
     ItemUpdate,
     Match,
     NewItem,
+    SourceKind,
 )
 from alerts.errors import (
     ExtractionError,
+    ParseError,
     SourceError,
     StoreError,
 )
@@ -50,11 +54,19 @@ from alerts.matching import Matcher, compile_watchlists
 from alerts.sources.article import extract_article
 from alerts.sources.backoff import next_poll_after_error, next_poll_after_success
 from alerts.sources.boilerplate import clean_items, clean_text
-from alerts.sources.fetch import Fetcher
-from alerts.sources.parse import parse_feed
-from alerts.store.repository import Store
+from alerts.sources.fetch import Fetcher, FetchResult
+from alerts.sources.jsonapi import JsonApiSpec
+from alerts.sources.lists import ListFormatError, Snapshot, diff
+from alerts.sources.lists.items import change_items
+from alerts.sources.lists.model import Delta
+from alerts.sources.lists.snapshots import dump_snapshot, load_snapshot
+from alerts.sources.lists.spec import ListSpec, read_list
+from alerts.sources.read import read_page
+from alerts.store.repository import ListSnapshot, Store
 
 P = ParamSpec("P")
+LIST_MAX_BYTES = 256 * 1024 * 1024  # the UK list is ~50 MB, the SDN XML ~29 MB
+LIST_TOTAL_TIMEOUT = 900.0
 T = TypeVar("T")
 log = get_logger("pipeline")
 
@@ -136,8 +148,12 @@ class StoryTracker:
         """`new` with fingerprints (computed on a worker thread)."""
 
         def compute() -> list[NewItem]:
+            # Designation items are not fingerprinted: "X added to the SDN list" items of
+            # one file read alike and would fold into one story, hiding all but the first.
             return [
-                replace(
+                n
+                if n.item.designation is not None
+                else replace(
                     n,
                     fingerprint=fingerprint_to_record(
                         fingerprint(n.item.title, n.item.content or n.item.summary)
@@ -166,6 +182,11 @@ class StoryTracker:
                     story, reason = by_url[key], "same page URL as an earlier item"
                     break
             fp = fingerprint_from_record(n.fingerprint) if n.fingerprint else None
+            record = n.item.designation
+            if story is None and record is not None:
+                placement = self.index.story_naming(record.names, at=now)
+                if placement is not None:
+                    story, reason = placement.story_id, placement.reason
             if story is None and fp is not None:
                 placement = self.index.place(fp, at=now, official=official) or batch.place(
                     fp, at=now, official=official
@@ -199,6 +220,18 @@ class StoryTracker:
             self.index.add(item_id, n.identity.story_key, fp, at=now, official=official)
             if item_id > self._cursor:
                 self._added.add(item_id)
+
+
+def _classified(items: Sequence[Item], *, issuer: str, official: bool) -> list[Item]:
+    """Items with their facets: from the record for designations, else from the text."""
+    out = []
+    for item in items:
+        if item.designation is not None:
+            facets = designation_facets(item.designation, issuer=issuer)
+        else:
+            facets = item_facets(item.title, item.summary, issuer=issuer, official=official)
+        out.append(replace(item, facets=facets))
+    return out
 
 
 def _without_furniture(
@@ -263,6 +296,12 @@ class Pipeline:
         self.stopping = asyncio.Event()
         self._closed = False
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts-db")
+        # Official list files are tens of MB: a bigger cap and a longer deadline for them.
+        self._list_limits = replace(
+            fetcher.limits,
+            max_bytes=max(fetcher.limits.max_bytes, LIST_MAX_BYTES),
+            total_timeout=max(fetcher.limits.total_timeout, LIST_TOTAL_TIMEOUT),
+        )
         self.stories = StoryTracker(
             store, self.db, window=timedelta(days=settings.story_window_days), clock=clock
         )
@@ -377,9 +416,14 @@ class Pipeline:
             return PollResult(state.name, "error", error="shutting down")
         feed = self.config.feed(state.name)
         interval = feed.interval if feed else state.interval
+        kind = feed.kind if feed else SourceKind.FEED
         try:
             result = await self.fetcher.fetch(
-                state.name, state.url, etag=state.etag, last_modified=state.last_modified
+                state.name,
+                state.url,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                limits=self._list_limits if kind is SourceKind.LIST else None,
             )
             now = self.clock()
             if result.not_modified:
@@ -393,7 +437,11 @@ class Pipeline:
                 self._log_poll(outcome)
                 return outcome
             assert result.body is not None
-            items = parse_feed(state.name, result.body, url=result.url, headers=result.headers)
+            snapshot: ListSnapshot | None = None
+            if kind is SourceKind.LIST:
+                items, snapshot = await self._read_list(state, feed, result.body, now=now)
+            else:
+                items = await self._read_pages(state, feed, kind, result)
             # Identity from the text as published: what counts as furniture is learned as
             # polls go by, and must not make an item look edited (or new) when it does.
             known, dead = await self.db(self.store.identity_lookup, state.name, lookup_keys(items))
@@ -401,7 +449,13 @@ class Pipeline:
             resolution = resolve(items, known, habits=habits, tombstones=dead)
             for problem in resolution.anomalies:
                 event(log, "feed_anomaly", level=logging.WARNING, feed=state.name, problem=problem)
-            cleaned, boilerplate = _without_furniture(items, state)
+            if kind is SourceKind.LIST:  # no furniture in records we wrote ourselves
+                cleaned, boilerplate = items, state.boilerplate
+            else:
+                cleaned, boilerplate = _without_furniture(items, state)
+            cleaned = await asyncio.to_thread(
+                _classified, cleaned, issuer=feed.issuer if feed else "", official=state.official
+            )
             clean = {id(raw): item for raw, item in zip(items, cleaned, strict=True)}
             fresh = [(clean[id(r.item)], r.identity) for r in resolution.of(Verdict.NEW)]
             # An edited entry is matched with the article text already stored for it, so
@@ -456,6 +510,7 @@ class Pipeline:
                     links_unreliable=resolution.habits.links_unreliable,
                     anomalies=resolution.anomalies,
                     boilerplate=sorted(boilerplate - state.boilerplate),
+                    snapshot=snapshot,
                 )
                 try:
                     self.stories.remember(new, stored.item_ids, official=state.official, now=now)
@@ -487,6 +542,73 @@ class Pipeline:
             outcome = await self._poll_failed(state, interval, message, None, started)
         self._log_poll(outcome)
         return outcome
+
+    async def _read_pages(
+        self, state: FeedState, feed: Feed | None, kind: SourceKind, first: FetchResult
+    ) -> list[Item]:
+        """Items of a feed, listing page or JSON API, following an API's next pages.
+
+        Later pages are fetched unconditionally, up to the spec's `max_pages`; a failing
+        later page fails the poll (nothing is stored, the next poll starts over), so a
+        half-read answer never passes for the whole one.
+        """
+        spec = feed.spec if feed else None
+        max_pages = spec.max_pages if isinstance(spec, JsonApiSpec) else 1
+        assert first.body is not None
+        page = read_page(state.name, kind, spec, first.body, url=first.url, headers=first.headers)
+        items, problems, seen = list(page.items), list(page.problems), {first.url}
+        while page.next_url and len(seen) < max_pages and not self.stopping.is_set():
+            if page.next_url in seen:
+                problems.append(f"next page {page.next_url} was already read; stopped there")
+                break
+            seen.add(page.next_url)
+            result = await self.fetcher.fetch(state.name, page.next_url)
+            if result.body is None:
+                break
+            page = read_page(
+                state.name, kind, spec, result.body, url=result.url, headers=result.headers
+            )
+            items.extend(page.items)
+            problems.extend(page.problems)
+        for problem in problems:
+            event(log, "source_problem", level=logging.WARNING, feed=state.name, problem=problem)
+        return items
+
+    async def _read_list(
+        self, state: FeedState, feed: Feed | None, body: bytes, *, now: datetime
+    ) -> tuple[list[Item], ListSnapshot | None]:
+        """Designation items for what changed in a list file, and the snapshot to store.
+
+        A change file (OFAC SLS, OpenSanctions delta) gives its changes as they are; a full
+        list is diffed against the stored snapshot (none yet: a silent baseline). The diff
+        refuses a truncated or suspiciously smaller file (a source error; the stored
+        snapshot stays), so a bad download never turns into "removed" alerts.
+        """
+        spec = feed.spec if feed else None
+        if not isinstance(spec, ListSpec):
+            raise ParseError(state.name, "not configured as a list source (no format)")
+        title = feed.title if feed else state.title
+        parsed = await asyncio.to_thread(read_list, spec, state.name, body)
+        if isinstance(parsed, Delta):
+            return change_items(
+                state.name, title, parsed.changes, published=parsed.published or now
+            ), None
+        stored = await self.db(self.store.list_snapshot, state.name)
+        previous: Snapshot | None = None
+        if stored is not None and stored.format == spec.format.value:
+            try:
+                previous = await asyncio.to_thread(load_snapshot, stored.data)
+            except ListFormatError as exc:  # written by another version: start again
+                event(log, "list_baseline", level=logging.WARNING, feed=state.name, why=str(exc))
+        changes = await asyncio.to_thread(
+            diff, previous, parsed, max_removed_share=spec.max_removed_share
+        )
+        if changes.baseline:
+            event(log, "list_baseline", feed=state.name, records=len(parsed.records))
+        data = await asyncio.to_thread(dump_snapshot, parsed)
+        snapshot = ListSnapshot(spec.format.value, parsed.published, len(parsed.records), data)
+        items = change_items(state.name, title, changes.changes, published=parsed.published or now)
+        return items, snapshot
 
     async def _with_articles(
         self,

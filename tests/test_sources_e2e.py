@@ -1,0 +1,383 @@
+"""Issue 6 end to end: html, json and list sources through the whole service.
+
+A real HTTP server serves the fixtures (in the publishers' shapes), a real SMTP server and
+webhook receiver take the alerts, and the store is SQLite and PostgreSQL. The clock is
+ours: tests move it instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.app import build_channels, build_links, build_mailer
+from alerts.config import Settings, load_config
+from alerts.domain import facets_from_dict
+from alerts.pipeline import Pipeline, PollResult
+from alerts.sources.fetch import Fetcher, FetchLimits
+from alerts.store.models import FeedRow, ItemRow, ListSnapshotRow
+from alerts.store.repository import Store
+from tests.support.feed_server import FeedServer
+from tests.support.smtp_server import SmtpTestServer
+
+DATA = Path(__file__).parent / "data"
+START = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+BASE_URL = "https://alerts.example"
+
+# Listing and API specs as the bundled feeds.toml writes them for these publishers.
+OFAC_HTML = """
+[feeds.html]
+item = "div.action-row"
+title = ".action-title a"
+link = ".action-title a"
+date = ".action-date"
+date_formats = ["%B %d, %Y"]
+category = ".action-category"
+"""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@dataclass
+class Service:
+    pipeline: Pipeline
+    store: Store
+    clock: Clock
+    server: FeedServer
+
+    async def poll(self, name: str) -> PollResult:
+        [result] = await self.pipeline.poll_due(only=[name], force=True)
+        return result
+
+    def serve(self, path: str, fixture: str, **kwargs: Any) -> None:
+        self.server.route(path, body=(DATA / fixture).read_bytes(), **kwargs)
+
+    def items(self, feed_name: str) -> list[ItemRow]:
+        with Session(self.store.engine) as session:
+            rows = session.scalars(
+                select(ItemRow)
+                .join(FeedRow, FeedRow.id == ItemRow.feed_id)
+                .where(FeedRow.name == feed_name)
+                .order_by(ItemRow.id)
+            ).all()
+            session.expunge_all()
+            return list(rows)
+
+    def feed_error(self, name: str) -> tuple[int, str | None]:
+        state = next(s for s in self.store.feed_states() if s.name == name)
+        return state.error_count, state.last_error
+
+
+Make = Callable[..., Awaitable[Service]]
+
+
+@pytest.fixture
+async def make_service(
+    tmp_path: Path, store: Store, feed_server: FeedServer
+) -> AsyncIterator[Make]:
+    made: list[tuple[Pipeline, Fetcher]] = []
+
+    async def make(body: str, **overrides: Any) -> Service:
+        path = tmp_path / "feeds.toml"
+        path.write_text('[settings]\ntimezone = "UTC"\n' + body, encoding="utf-8")
+        config = load_config(path, environ={})
+        values: dict[str, Any] = {
+            "base_url": BASE_URL,
+            "secret_key": "a-signing-key-for-tests-of-40-characters",
+            "email_from": "Sanctions Alerts <alerts@example.org>",
+            "outbox_dir": str(tmp_path / "outbox"),
+        }
+        settings = Settings(**(values | overrides))
+        links = build_links(settings, store)
+        fetcher = Fetcher(
+            limits=FetchLimits(connect_timeout=2, read_timeout=2, total_timeout=4, max_bytes=65536)
+        )
+        clock = Clock()
+        pipeline = Pipeline(
+            config=config,
+            settings=settings,
+            store=store,
+            fetcher=fetcher,
+            channels=build_channels(config, settings, links),
+            mailer=build_mailer(settings, links),
+            links=links,
+            clock=clock,
+            rng=random.Random(6),
+        )
+        made.append((pipeline, fetcher))
+        await pipeline.sync()
+        await pipeline.refresh_matcher(force=True)
+        return Service(pipeline, store, clock, feed_server)
+
+    yield make
+    for pipeline, fetcher in made:
+        await pipeline.aclose()
+        await fetcher.aclose()
+
+
+def list_feed(name: str, url: str, fmt: str, title: str, extra: str = "") -> str:
+    return (
+        f'[[feeds]]\nname = "{name}"\ntitle = "{title}"\nkind = "list"\nurl = "{url}"\n'
+        f'format = "{fmt}"\ninterval = "6h"\nofficial = true\nissuer = "UK"\n{extra}\n'
+    )
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+# -- lists -------------------------------------------------------------------------------
+
+UK_LIST = """
+[[watchlists]]
+name = "people"
+entities = [{ name = "Marina Volkova", kind = "person" }]
+
+[[subscriptions]]
+name = "analyst"
+email = "analyst@example.org"
+watchlists = ["people"]
+schedule = "immediate"
+"""
+
+
+async def test_list_diff_sends_designation_added_to_the_subscriber_watching_that_person(
+    make_service: Make, feed_server: FeedServer, smtp_server: SmtpTestServer
+) -> None:
+    url = feed_server.url("/UK-Sanctions-List.xml")
+    service = await make_service(
+        list_feed("uk-list", url, "uk-sanctions-list-xml", "UK Sanctions List") + UK_LIST,
+        smtp_url=smtp_server.url,
+    )
+    service.serve("/UK-Sanctions-List.xml", "lists/uk-sanctions-list-v1.xml")
+    first = await service.poll("uk-list")
+    # The first file is the baseline: stored, not announced.
+    assert (first.status, first.new_items) == ("fetched", 0)
+    assert await service.pipeline.deliver_due() == []
+
+    service.clock.advance(hours=6)
+    service.serve("/UK-Sanctions-List.xml", "lists/uk-sanctions-list-v2.xml")
+    second = await service.poll("uk-list")
+    assert (second.status, second.new_items) == ("fetched", 3), second.error  # +1 ~1 -1
+
+    by_action = {row.designation["action"]: row for row in service.items("uk-list")}
+    assert set(by_action) == {"added", "amended", "removed"}
+    added = by_action["added"]
+    assert added.designation["id"] == "RUS9107"
+    assert added.designation["name"] == "VOLKOVA, Marina Olegovna"
+    assert added.designation["aliases"] == ["Марина Олеговна ВОЛКОВА"]
+    assert added.designation["programmes"] == ["Russia"]
+    facets = facets_from_dict(added.facets)
+    assert facets.has("sanctions_action", "true") and facets.has("issuer", "UK")
+    assert facets.has("designation", "added") and facets.has("list", "uk-list")
+    assert facets_from_dict(by_action["removed"].facets).has("designation", "removed")
+
+    [sent] = await service.pipeline.deliver_due()
+    assert (sent.subscription, sent.status, sent.stories) == ("analyst", "sent", 1)
+    [mail] = smtp_server.wait_for(1)
+    assert list(mail.rcpt_tos) == ["analyst@example.org"]
+    text = text_of(mail.message)
+    assert "VOLKOVA, Marina Olegovna (Russia) added to UK Sanctions List" in text
+    assert "Marina Volkova" in text  # the watched entity, shown as why it fired
+
+    # The same file again: nothing new, nothing sent.
+    service.clock.advance(hours=6)
+    third = await service.poll("uk-list")
+    assert (third.status, third.new_items) == ("fetched", 0)
+    assert await service.pipeline.deliver_due() == []
+
+
+@pytest.mark.parametrize(
+    ("fixture", "error"),
+    [
+        ("lists/uk-sanctions-list-truncated.xml", "truncated download"),
+        ("lists/not-a-list.xml", "wrong file"),
+        ("lists/eu-fsf-error-page.html", ""),
+    ],
+)
+async def test_bad_list_file_is_a_source_error_and_the_snapshot_stays(
+    make_service: Make, feed_server: FeedServer, fixture: str, error: str
+) -> None:
+    url = feed_server.url("/list.xml")
+    service = await make_service(list_feed("uk-list", url, "uk-sanctions-list-xml", "UK list"))
+    service.serve("/list.xml", "lists/uk-sanctions-list-v1.xml")
+    assert (await service.poll("uk-list")).status == "fetched"
+    before = _snapshot(service.store)
+
+    service.serve("/list.xml", fixture)
+    bad = await service.poll("uk-list")
+    assert bad.status == "error" and bad.error
+    assert error.lower() in bad.error.lower()
+    assert service.feed_error("uk-list")[0] == 1
+    assert _snapshot(service.store) == before
+    assert service.items("uk-list") == []
+
+    # The next good file is diffed against the last good snapshot, not the bad one.
+    service.serve("/list.xml", "lists/uk-sanctions-list-v2.xml")
+    good = await service.poll("uk-list")
+    assert (good.status, good.new_items) == ("fetched", 3)
+    assert service.feed_error("uk-list")[0] == 0
+
+
+async def test_suspiciously_smaller_list_is_refused_not_turned_into_removals(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    url = feed_server.url("/list.xml")
+    service = await make_service(list_feed("uk-list", url, "uk-sanctions-list-xml", "UK list"))
+    full = (DATA / "lists/uk-sanctions-list-v1.xml").read_text(encoding="utf-8")
+    service.server.route("/list.xml", body=full.encode())
+    assert (await service.poll("uk-list")).status == "fetched"
+
+    # Keep only the first designation: a well-formed file, most entries gone.
+    head, _, rest = full.partition("<Designation>")
+    first, _, _ = rest.partition("</Designation>")
+    small = f"{head}<Designation>{first}</Designation>\n</Designations>\n"
+    service.server.route("/list.xml", body=small.encode())
+    refused = await service.poll("uk-list")
+    assert refused.status == "error"
+    assert refused.error is not None and "would be removed" in refused.error
+    assert service.items("uk-list") == []
+
+
+async def test_delta_file_changes_become_items_once(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    url = feed_server.url("/changes/latest")
+    service = await make_service(
+        list_feed("us-sls", url, "ofac-sls-delta", "OFAC SDN list").replace(
+            'issuer = "UK"', 'issuer = "US"'
+        )
+    )
+    service.serve("/changes/latest", "lists/ofac-sls-delta.xml")
+    result = await service.poll("us-sls")
+    assert result.status == "fetched" and result.new_items >= 2, result.error
+    rows = service.items("us-sls")
+    names = {row.designation["name"] for row in rows}
+    assert "VOLKOVA, Marina Olegovna" in names
+    assert all(facets_from_dict(r.facets).has("issuer", "US") for r in rows)
+    again = await service.poll("us-sls")
+    assert (again.status, again.new_items) == ("fetched", 0)
+
+
+def _snapshot(store: Store) -> tuple[str, int, bytes] | None:
+    with Session(store.engine) as session:
+        row = session.get(ListSnapshotRow, 1)
+        return None if row is None else (row.format, row.record_count, row.data)
+
+
+# -- listing pages and APIs ---------------------------------------------------------------
+
+
+async def test_listing_page_items_are_stored_with_facets(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    url = feed_server.url("/recent-actions")
+    service = await make_service(
+        f'[[feeds]]\nname = "ofac-actions"\nkind = "html"\nurl = "{url}"\nofficial = true\n'
+        f'issuer = "US"\n{OFAC_HTML}'
+    )
+    service.serve(
+        "/recent-actions",
+        "listings/ofac-recent-actions.html",
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )
+    result = await service.poll("ofac-actions")
+    assert result.status == "fetched" and result.new_items >= 3, result.error
+    rows = service.items("ofac-actions")
+    # Relative links are resolved against the page's URL; absolute ones are kept.
+    assert any(
+        row.link and row.link.startswith(feed_server.url("/recent-actions/")) for row in rows
+    )
+    assert all(row.link and row.link.startswith(("http://", "https://")) for row in rows)
+    assert all(facets_from_dict(r.facets).has("issuer", "US") for r in rows)
+    assert any(facets_from_dict(r.facets).has("sanctions_action", "true") for r in rows)
+
+
+async def test_listing_page_whose_layout_changed_is_a_source_error(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    url = feed_server.url("/recent-actions")
+    service = await make_service(
+        f'[[feeds]]\nname = "ofac-actions"\nkind = "html"\nurl = "{url}"\n{OFAC_HTML}'
+    )
+    service.serve("/recent-actions", "listings/ofac-recent-actions.html")
+    assert (await service.poll("ofac-actions")).status == "fetched"
+    stored = len(service.items("ofac-actions"))
+
+    service.serve("/recent-actions", "listings/changed-layout.html")
+    result = await service.poll("ofac-actions")
+    assert result.status == "error"
+    assert result.error is not None and "layout may have changed" in result.error
+    assert len(service.items("ofac-actions")) == stored  # nothing stored is lost
+
+
+FR_JSON = """
+[feeds.json]
+items = "results"
+title = "title"
+guid = "document_number"
+link = "html_url"
+summary = "abstract"
+published = "publication_date"
+next_page = "next_page_url"
+max_pages = 3
+empty_if_missing = true
+count = "count"
+"""
+
+
+async def test_json_api_follows_next_pages(make_service: Make, feed_server: FeedServer) -> None:
+    page1 = json.loads((DATA / "listings/federal-register-page1.json").read_text())
+    page1["next_page_url"] = feed_server.url("/documents.json?page=2")
+    feed_server.route("/documents.json", body=json.dumps(page1).encode())
+    feed_server.route(
+        "/documents.json?page=2",
+        body=(DATA / "listings/federal-register-page2.json").read_bytes(),
+    )
+    url = feed_server.url("/documents.json")
+    service = await make_service(
+        f'[[feeds]]\nname = "fr"\nkind = "json"\nurl = "{url}"\nissuer = "US"\n'
+        f"official = true\n{FR_JSON}"
+    )
+    result = await service.poll("fr")
+    assert result.status == "fetched", result.error
+    pages = [
+        json.loads((DATA / f"listings/federal-register-page{n}.json").read_text()) for n in (1, 2)
+    ]
+    expected = {r["document_number"] for p in pages for r in p.get("results", [])}
+    assert {row.guid for row in service.items("fr")} == expected
+
+
+async def test_json_api_error_answered_with_200_is_a_source_error(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    feed_server.route(
+        "/documents.json", body=(DATA / "listings/federal-register-error.json").read_bytes()
+    )
+    url = feed_server.url("/documents.json")
+    service = await make_service(f'[[feeds]]\nname = "fr"\nkind = "json"\nurl = "{url}"\n{FR_JSON}')
+    result = await service.poll("fr")
+    assert result.status == "error"
+    assert result.error is not None and "error" in result.error
+    assert service.items("fr") == []
