@@ -430,3 +430,20 @@ def test_designation_facets_of_a_removal() -> None:
     assert facets.reasons["sanctions_action"] == ("delisted from us-ofac-sdn (removed)",)
     assert "issuer" not in facets.values
     assert "programme" not in facets.values
+
+
+def test_designation_targets_come_from_country_programmes() -> None:
+    from alerts.classify.facets import programme_targets
+    from alerts.domain import DesignationRecord
+
+    assert programme_targets(["RUSSIA-EO14024", "UKRAINE-EO13660", "CYBER2", "SDGT"]) == [
+        ("RU", "RUSSIA-EO14024")
+    ]
+    assert programme_targets(["Democratic People's Republic of Korea", "DPRK3"]) == [
+        ("KP", "Democratic People's Republic of Korea")
+    ]
+    assert programme_targets(["Global Human Rights", "ISIL (Da'esh) and Al-Qaida"]) == []
+    record = DesignationRecord("uk", "RUS1", "added", "person", "X Y", programmes=("Russia",))
+    facets = designation_facets(record, issuer="UK")
+    assert facets.get("target") == ("RU",)
+    assert facets.reasons["target"] == ("programme Russia",)

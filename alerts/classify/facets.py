@@ -13,10 +13,12 @@ from the text: "US Treasury yields climb" is not a US item for `issuer:US` queri
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from alerts.classify.classifier import Reason, classify, mentions_sanctions
 from alerts.domain import DesignationRecord, ItemFacets
+from alerts.matching.countries import find_country
 
 __all__ = ["designation_facets", "item_facets"]
 
@@ -120,7 +122,35 @@ def designation_facets(record: DesignationRecord, *, issuer: str) -> ItemFacets:
     if record.programmes:
         values["programme"] = record.programmes
         reasons["programme"] = (f"programmes of entry {record.id} on {record.list}",)
+        targets = programme_targets(record.programmes)
+        if targets:
+            values["target"] = tuple(code for code, _ in targets)
+            reasons["target"] = tuple(f"programme {name}" for _, name in targets)
     return ItemFacets(values, reasons)
+
+
+# Programme words that name a country without being its name. OFAC's UKRAINE-EO1366x
+# programmes are the Russia-related ones (Crimea, 2014): the target is Russia.
+_PROGRAMME_COUNTRIES = {"DPRK": "KP", "UKRAINE": "RU", "CAR": "CF", "DRC": "CD", "HK": "HK"}
+_PROGRAMME_WORDS = re.compile(r"[^\W\d_][^\W\d_' ]*(?:['\s][^\W\d_]+)*")
+
+
+def programme_targets(programmes: Iterable[str]) -> list[tuple[str, str]]:
+    """(ISO code, programme) for programmes named after a country: "RUSSIA-EO14024" -> RU,
+    "Democratic People's Republic of Korea" -> KP; thematic ones (CYBER2, SDGT) give none."""
+    found: dict[str, str] = {}
+    for programme in programmes:
+        words = _PROGRAMME_WORDS.match(programme.strip())
+        if words is None:
+            continue
+        head = words.group().strip()
+        code = _PROGRAMME_COUNTRIES.get(head.upper())
+        if code is None and len(head) >= 4:
+            country = find_country(head)
+            code = country.code if country else None
+        if code is not None:
+            found.setdefault(code, programme)
+    return list(found.items())
 
 
 def _describe_all(reasons: Iterable[Reason]) -> tuple[str, ...]:
