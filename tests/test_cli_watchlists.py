@@ -213,3 +213,26 @@ def test_backtest_rejects_a_broken_proposal_with_its_column(
     result = invoke("backtest", *args(config, database_url), str(proposed))
     assert result.exit_code == 2
     assert 'watchlist "russia": query col 1: unbalanced parenthesis' in result.output
+
+
+def test_facet_and_designation_matches_are_explained_without_text_positions() -> None:
+    from alerts.cli.watchlists import explain_match
+    from alerts.domain import Match, MatchKind
+
+    facet = Match(
+        watchlist="eu-russia", term="issuer:EU AND target:RU", field="facet", start=0, end=0,
+        snippet="'the Council' in title", kind=MatchKind.QUERY, matched="issuer:EU",
+    )  # fmt: skip
+    assert explain_match(facet, "") == [
+        "  [eu-russia] query 'issuer:EU AND target:RU': the item has facet 'issuer:EU'",
+        "      because 'the Council' in title",
+    ]
+    listed = Match(
+        watchlist="people", term="Marina Volkova", field="designation", start=0, end=0,
+        snippet="uk-list: added VOLKOVA, Marina Olegovna (Russia)", kind=MatchKind.ENTITY,
+        matched="VOLKOVA, Marina Olegovna",
+    )  # fmt: skip
+    assert explain_match(listed, "") == [
+        "  [people] entity 'Marina Volkova': listed as 'VOLKOVA, Marina Olegovna'",
+        "      uk-list: added VOLKOVA, Marina Olegovna (Russia)",
+    ]

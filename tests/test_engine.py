@@ -248,6 +248,11 @@ def test_cjk_terms_match_as_character_phrases() -> None:
     ("bad", "message"),
     [
         (Watchlist("bad", queries=("(sanctions AND Russia",)), "query col 1: unbalanced"),
+        (
+            Watchlist("bad", queries=("sanctions_action:maybe",)),
+            "query col 18: sanctions_action: 'maybe' never occurs (use true, false)",
+        ),
+        (Watchlist("bad", exclude=("NOT issuer:US",), terms=("x",)), "exclude col 1: query needs"),
         (Watchlist("bad", regexes=(r"(a)\1",)), "backreferences"),
         (Watchlist("bad", regexes=("[",)), "not valid RE2 syntax: missing ]"),
         (Watchlist("bad", terms=("",)), "term is empty"),

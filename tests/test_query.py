@@ -11,7 +11,9 @@ from alerts.matching.query import (
     DEFAULT_FIELDS,
     FIELDS,
     And,
+    Facet,
     Hit,
+    Leaf,
     Near,
     Node,
     Not,
@@ -26,7 +28,10 @@ from alerts.matching.query import (
 
 
 def show(node: Node) -> str:
-    """A compact rendering of a tree: `(AND a (NOT b))`, `title:"x y"*`, `(ONEAR/3 a b)`."""
+    """A compact rendering of a tree: `(AND a (NOT b))`, `title:"x y"*`, `(ONEAR/3 a b)`,
+    `[issuer=EU]` for a facet leaf."""
+    if isinstance(node, Facet):
+        return f"[{node.name}={node.value}]"
     if isinstance(node, Phrase):
         text = f'"{node.text}"' if " " in node.text else node.text
         scope = "" if node.fields == DEFAULT_FIELDS else ",".join(node.fields) + ":"
@@ -154,7 +159,10 @@ def test_constants() -> None:
 BOTH = "needs a term on both sides"
 NOT_NEGATED = "query needs at least one word or phrase that is not negated"
 OR_NEGATED = "each OR branch needs at least one word or phrase that is not negated"
-UNKNOWN = "(use title, summary, content, source, tag)"
+UNKNOWN = (
+    "(use title, summary, content, source, tag, or a facet: sanctions_action, action, issuer,"
+    " target, measure, list, programme, designation)"
+)
 
 
 @pytest.mark.parametrize(
@@ -365,9 +373,12 @@ Table = dict[str, list[Hit]]
 
 
 def run(query: str, table: Table) -> list[tuple[str, Hit]] | None:
-    """Evaluate with hits looked up by the leaf's text (a `*` appended for prefixes)."""
+    """Evaluate with hits looked up by the leaf's text (a `*` appended for prefixes;
+    `name=value` for a facet)."""
 
-    def hits(leaf: Phrase) -> Sequence[Hit]:
+    def hits(leaf: Leaf) -> Sequence[Hit]:
+        if isinstance(leaf, Facet):
+            return table.get(f"{leaf.name}={leaf.value}", [])
         return table.get(leaf.text + ("*" if leaf.prefix else ""), [])
 
     result = evaluate(parse_query(query), hits)

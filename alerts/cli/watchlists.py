@@ -193,6 +193,13 @@ def explain_match(m: Match, text: str) -> list[str]:
         MatchKind.REGEX: "regex",
         MatchKind.ENTITY: "entity",
     }[m.kind]
+    if m.field == "facet":
+        # A facet has no text position: say which facet and why the item has it.
+        head = f"  [{m.watchlist}] {what} {m.term!r}: the item has facet {m.matched!r}"
+        return [head, f"      because {m.snippet}"]
+    if m.field == "designation":
+        head = f"  [{m.watchlist}] {what} {m.term!r}: listed as {m.matched!r}"
+        return [head, f"      {m.snippet}"]
     head = f"  [{m.watchlist}] {what} {m.term!r}: found {found!r} in {m.field} at {m.start}-{m.end}"
     details = []
     if m.matched:

@@ -13,13 +13,32 @@ a full name), which a longest-match scanner such as flashtext silently drops.
 On the hits:
 
 * terms report their first occurrence per field;
-* queries (see `query`) are evaluated only when one of their positive words was hit;
+* queries (see `query`) are evaluated only when one of their positive words was hit, or,
+  for a query that can match without any word, when the item has the facet value
+  (`issuer:EU`) it is looked up under (see `_trigger`): the item's facet values are looked
+  up in one dict, and only when some query needs it, so watchlists without facet queries
+  pay nothing for them. A facet that helps a query match is reported as a match in field
+  "facet" (`matched` "issuer:EU", the classifier's reason as the snippet);
 * entities count when a strong name form was hit (capitalised, and not broken by a
   possessive the name lacks), or matched fuzzily around an exact part (see `fuzzy`); a
   patronymic or an initial may stand after the first name; a one-word vessel name needs
   a ship word nearby; weak aliases count only beside a strong hit;
 * regexes (RE2) run on the fields of watchlists that have them;
-* an exclusion that matches drops the whole watchlist for that item.
+* an exclusion that matches drops the whole watchlist for that item (facets included:
+  `exclude = ["issuer:RU"]`).
+
+An item made from an official list change (`Item.designation`) is matched against entities
+by its names, not by a text search: each strong name of the record (name, strong aliases)
+goes through the same name forms as a watched entity (`names.entity_forms`: "SURNAME,
+Given" turned round, patronymics optional, legal forms dropped), and a form whose keys
+equal a strong form of a watched entity of a compatible kind, as a whole, names that entity
+(one look-up per form in the automaton's pattern table). Weak names on either side never
+match on their own, and a strong pair is already a match, so they are not compared. On
+such an item, a person, organisation or vessel the record does not name may still match
+the listed primary name in the title as text (a watched "Rosneft" in "ROSNEFT OIL
+COMPANY"), if the kinds agree, but never the summary, which repeats the record's aliases,
+weak ones included, that a text search would take for strong names. Country entities,
+terms, queries and regexes search its text as usual.
 
 A `CompiledMatcher` does not change what it matches after construction (only bounded
 look-up caches fill in, with single dict operations that are atomic under the GIL), so
@@ -31,14 +50,23 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, Protocol
 
 import ahocorasick
 
-from alerts.domain import Entity, EntityKind, Item, Match, MatchKind, Watchlist
+from alerts.domain import (
+    DesignationRecord,
+    Entity,
+    EntityKind,
+    Item,
+    ItemFacets,
+    Match,
+    MatchKind,
+    Watchlist,
+)
 from alerts.matching.fuzzy import MAX_ANCHOR_NAMES, fuzzy_score, is_anchor, loose
 from alerts.matching.keys import (
     ABJAD,
@@ -55,8 +83,14 @@ from alerts.matching.keys import (
 from alerts.matching.names import NameForm, entity_forms, identifier_problem, is_patronymic_key
 from alerts.matching.query import (
     DEFAULT_FIELDS,
+    FACET_FIELD,
+    Facet,
     Hit,
+    Leaf,
+    Near,
     Node,
+    Not,
+    Or,
     Phrase,
     QueryError,
     evaluate,
@@ -69,6 +103,7 @@ from alerts.matching.snippets import snippet
 from alerts.matching.terms import MAX_TERM_LENGTH, parse_term, term_problem, text_problem
 
 __all__ = [
+    "DESIGNATION_FIELD",
     "MAX_FIELD_CHARS",
     "TAG_SEPARATOR",
     "CompiledMatcher",
@@ -87,6 +122,7 @@ MAX_FIELD_CHARS = 1_000_000  # text beyond this in one field is not matched (5 M
 TAG_SEPARATOR = " \u02b9 "
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _FUZZY_CACHE_LIMIT = 100_000
+_EMPTY: frozenset[int] = frozenset()
 
 # Target kinds stored with each automaton pattern.
 _TERM, _QUERY, _EXCLUDE, _ENTITY, _GAP = 0, 1, 2, 3, 4
@@ -100,6 +136,22 @@ def _target(kind: int, a: int, b: int) -> int:
 
 
 _VARIANTS = 4  # packing radix: a form has at most 3 key sequences (plain, Cyrillic, abjad)
+
+# Where matches not found in a field sort: after every field of the item.
+DESIGNATION_FIELD = "designation"
+_DESIGNATION_BASE = 2_000_000  # sort key of a designation match: after every text position
+_DESIGNATION_RANK, _FACET_RANK = 1 << 20, (1 << 20) + 1
+_FACET_HIT = (Hit(FACET_FIELD, 0, 0),)
+_NO_HITS: dict[Leaf, list[Hit]] = {}
+# Which watched entities a list record of a kind may name; records of other kinds
+# (aircraft, unknown) may name any but a country.
+_NAMEABLE = (EntityKind.PERSON, EntityKind.ORGANIZATION, EntityKind.VESSEL)
+_RECORD_KINDS = {
+    "person": (EntityKind.PERSON,),
+    "organization": (EntityKind.ORGANIZATION,),
+    "vessel": (EntityKind.VESSEL,),
+}
+_MAX_SNIPPET_PROGRAMMES = 3
 
 # Words that say a vessel is meant. A ship's name is often a common word ("Sokol",
 # "Ocean Star"), so a vessel's name counts only near one of these or its IMO number.
@@ -195,8 +247,9 @@ class _Query:
     watchlist: int
     text: str
     node: Node
-    leaves: tuple[Phrase, ...]
-    positive: frozenset[Phrase]
+    leaves: tuple[Leaf, ...]
+    positive: frozenset[Leaf]
+    facets: bool  # has a facet leaf: evaluated with the item's facets
 
 
 @dataclass(slots=True)
@@ -222,6 +275,9 @@ class _Compiling:
     # Fuzzy anchors: name part key -> where it stands, packed (entity, form and script,
     # part position), for the parts of strong names of two words or more.
     anchors: dict[str, list[int]] = field(default_factory=dict)
+    # (facet, casefolded value) -> the queries / exclusions with that positive facet leaf.
+    query_facets: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    exclude_facets: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     def add_anchors(self, ei: int, fi: int, seqs: list[tuple[str, ...]]) -> None:
         # Latin and Cyrillic text ("Каддафи" for Gaddafi); consonant skeletons are loose
@@ -328,16 +384,31 @@ def compile_watchlists(watchlists: Sequence[Watchlist], *, fuzzy: bool = True) -
             state.add(seqs, prefix, _target(_TERM, wi, len(written)))
             written.append(parse_term(term))
         terms.append(written)
-        for target_kind, texts, bucket in (
-            (_QUERY, watchlist.queries, queries),
-            (_EXCLUDE, watchlist.exclude, exclusions),
+        for target_kind, texts, bucket, by_facet in (
+            (_QUERY, watchlist.queries, queries, state.query_facets),
+            (_EXCLUDE, watchlist.exclude, exclusions, state.exclude_facets),
         ):
             for text in texts:
                 node = parse_query(text)
-                q = _Query(wi, text, node, leaves(node), frozenset(positive_leaves(node)))
+                found_leaves = leaves(node)
+                q = _Query(
+                    wi,
+                    text,
+                    node,
+                    found_leaves,
+                    frozenset(positive_leaves(node)),
+                    any(isinstance(leaf, Facet) for leaf in found_leaves),
+                )
                 qi = len(bucket)
                 bucket.append(q)
+                for leaf in _trigger(node) or ():
+                    if isinstance(leaf, Facet):
+                        wanted = by_facet.setdefault((leaf.name, leaf.value.casefold()), [])
+                        if qi not in wanted:
+                            wanted.append(qi)
                 for li, leaf in enumerate(q.leaves):
+                    if isinstance(leaf, Facet):
+                        continue
                     scoped_fields.update(leaf.fields)
                     leaf_words = words(leaf.text)
                     seqs = prefix_variants(leaf_words) if leaf.prefix else variants(leaf_words)
@@ -453,6 +524,10 @@ class CompiledMatcher:
         )
         # Key sequences of the forms fuzzy matching checks, computed on first use.
         self._form_keys: dict[int, tuple[str, ...]] = {}
+        # Facet value -> queries (exclusions) it may make match; empty without facet queries.
+        self._query_facets = {k: frozenset(v) for k, v in state.query_facets.items()}
+        self._exclude_facets = {k: frozenset(v) for k, v in state.exclude_facets.items()}
+        self._uses_facets = bool(self._query_facets or self._exclude_facets)
 
     def match(self, item: Item) -> tuple[Match, ...]:
         """See `Matcher.match`."""
@@ -462,11 +537,21 @@ class CompiledMatcher:
         """The matches in `item`, and the matches that exclusions removed."""
         fields = self._scan_fields(item)
         hits = self._scan(fields)
-        if not hits and not self._has_regexes and not self._anchors:
+        facet_queries, facet_exclusions = _EMPTY, _EMPTY
+        if self._uses_facets and item.facets.values:
+            facet_queries, facet_exclusions = self._facet_candidates(item.facets)
+        record = item.designation if self._entities else None
+        if (
+            not hits
+            and not self._has_regexes
+            and not self._anchors
+            and not facet_queries
+            and record is None
+        ):
             return Explanation((), ())
         found: list[tuple[int, int, int, int, Match]] = []
-        query_hits: dict[int, dict[Phrase, list[Hit]]] = {}
-        exclude_hits: dict[int, dict[Phrase, list[Hit]]] = {}
+        query_hits: dict[int, dict[Leaf, list[Hit]]] = {}
+        exclude_hits: dict[int, dict[Leaf, list[Hit]]] = {}
         entity_hits: dict[int, list[tuple[int, int, int, int, float]]] = {}
         first_term: set[tuple[int, int, int]] = set()
         for pid, fi, first in hits:
@@ -534,35 +619,146 @@ class CompiledMatcher:
             self._fuzzy_hits(fields, entity_hits)
         for qi, table in query_hits.items():
             q = self._queries[qi]
-            if not q.positive.intersection(table):
-                continue
-            result = evaluate(q.node, _lookup(table))
-            if result is None:
-                continue
-            for li, (leaf, where) in enumerate(result):
-                fi = _field_index(fields, where.field)
-                f = fields[fi]
-                start, end = f.span(where.start, where.end)
-                m = _make_match(
-                    self.watchlists[q.watchlist],
-                    q.text,
-                    f,
-                    start,
-                    end,
-                    MatchKind.QUERY,
-                    leaf.text + ("*" if leaf.prefix else ""),
-                    1.0,
-                )
-                found.append((q.watchlist, fi, start, 1_000_000 + qi * 100 + li, m))
+            if qi in facet_queries or q.positive.intersection(table):
+                found.extend(self._query_matches(qi, table, fields, item.facets))
+        for qi in facet_queries:
+            if qi not in query_hits:
+                found.extend(self._query_matches(qi, _NO_HITS, fields, item.facets))
+        if record is not None:
+            named = self._designation_matches(record)
+            found.extend(named)
+            # The record decides for the entities it names (see the module docstring). The
+            # others may still match the listed primary name in the title as text (a watched
+            # "Rosneft" in "ROSNEFT OIL COMPANY"), never the summary's aliases, where a weak
+            # alias would match alone.
+            named_ids = {rank - _DESIGNATION_BASE for _, _, _, rank, _ in named}
+            title = next((i for i, f in enumerate(fields) if f.name == "title"), -1)
+            nameable = _RECORD_KINDS.get(record.kind.casefold(), _NAMEABLE)
+            text_hits: dict[int, list[tuple[int, int, int, int, float]]] = {}
+            for ei, ent_found in entity_hits.items():
+                entity_kind = self._entities[ei].entity.kind
+                if ei in named_ids:
+                    continue
+                if entity_kind is EntityKind.COUNTRY:
+                    text_hits[ei] = ent_found
+                elif entity_kind in nameable and (
+                    in_title := [h for h in ent_found if h[1] == title]
+                ):
+                    text_hits[ei] = in_title
+            entity_hits = text_hits
         for ei, ent_hits in entity_hits.items():
             found.extend(self._entity_matches(ei, ent_hits, fields))
         if self._has_regexes:
             found.extend(self._regex_matches(fields))
         vetoes: list[Veto] = []
-        if exclude_hits and found:
-            found, vetoes = self._apply_exclusions(found, exclude_hits, fields)
+        if (exclude_hits or facet_exclusions) and found:
+            found, vetoes = self._apply_exclusions(
+                found, exclude_hits, facet_exclusions, fields, item.facets
+            )
         found.sort(key=lambda f: f[:4])
         return Explanation(tuple(f[4] for f in found), tuple(vetoes))
+
+    def _facet_candidates(self, facets: ItemFacets) -> tuple[frozenset[int], frozenset[int]]:
+        """The queries and exclusions that one of the item's facet values may make match."""
+        queries: set[int] = set()
+        exclusions: set[int] = set()
+        for name, values in facets.values.items():
+            for value in values:
+                key = (name, value.casefold())
+                queries.update(self._query_facets.get(key, ()))
+                exclusions.update(self._exclude_facets.get(key, ()))
+        return frozenset(queries), frozenset(exclusions)
+
+    def _query_matches(
+        self, qi: int, table: dict[Leaf, list[Hit]], fields: list[_Field], facets: ItemFacets
+    ) -> list[tuple[int, int, int, int, Match]]:
+        """The matches of query `qi` if it matches: one per (leaf, hit) that makes it."""
+        q = self._queries[qi]
+        result = evaluate(q.node, _lookup(table, facets if q.facets else None))
+        if result is None:
+            return []
+        out: list[tuple[int, int, int, int, Match]] = []
+        watchlist = self.watchlists[q.watchlist]
+        for li, (leaf, where) in enumerate(result):
+            order = 1_000_000 + qi * 100 + li
+            if isinstance(leaf, Facet):
+                m = _facet_match(watchlist, q.text, leaf, facets)
+                out.append((q.watchlist, _FACET_RANK, 0, order, m))
+                continue
+            fi = _field_index(fields, where.field)
+            f = fields[fi]
+            start, end = f.span(where.start, where.end)
+            m = _make_match(
+                watchlist,
+                q.text,
+                f,
+                start,
+                end,
+                MatchKind.QUERY,
+                leaf.text + ("*" if leaf.prefix else ""),
+                1.0,
+            )
+            out.append((q.watchlist, fi, start, order, m))
+        return out
+
+    def _designation_matches(
+        self, record: DesignationRecord
+    ) -> list[tuple[int, int, int, int, Match]]:
+        """One match per watched entity that a strong name of `record` names (see module)."""
+        automaton = self._automaton
+        if automaton is None:
+            return []
+        kinds = _RECORD_KINDS.get(record.kind.casefold(), _NAMEABLE)
+        # Vessels take the organisation rules in `entity_forms`: one set of forms does both.
+        rules = {
+            EntityKind.PERSON if k is EntityKind.PERSON else EntityKind.ORGANIZATION for k in kinds
+        }
+        named: dict[int, str] = {}  # entity -> the record's name that names it
+        for rule in sorted(rules):
+            listed = Entity(record.name, rule, aliases=record.aliases)
+            for form in entity_forms(listed):
+                keys = [text_key(w) for w in form.words]
+                seqs = [keys]
+                if rule is EntityKind.PERSON:
+                    # "РОТЕНБЕРГ Аркадий Романович": lists in Russian order end in the
+                    # patronymic, which `entity_forms` keeps at either end.
+                    bare = [k for k in keys if not is_patronymic_key(k)]
+                    if 2 <= len(bare) < len(keys):
+                        seqs.append(bare)
+                for seq in seqs:
+                    pid = automaton.get(" " + " ".join(seq) + " ", None)
+                    if pid is not None:
+                        for ei in self._named_by(pid, kinds):
+                            named.setdefault(ei, form.source)
+        out: list[tuple[int, int, int, int, Match]] = []
+        for ei, matched in named.items():
+            ent = self._entities[ei]
+            text, highlight = _designation_snippet(record, matched)
+            m = Match(
+                watchlist=self.watchlists[ent.watchlist],
+                term=ent.entity.name,
+                field=DESIGNATION_FIELD,
+                start=0,
+                end=0,
+                snippet=text,
+                kind=MatchKind.ENTITY,
+                matched=matched,
+                highlight=highlight,
+            )
+            out.append((ent.watchlist, _DESIGNATION_RANK, 0, _DESIGNATION_BASE + ei, m))
+        return out
+
+    def _named_by(self, pid: int, kinds: tuple[EntityKind, ...]) -> Iterator[int]:
+        """The entities of `kinds` that pattern `pid` is a strong name form of."""
+        targets = self._targets[pid]
+        for code in (targets,) if isinstance(targets, int) else targets:
+            if code >> _KIND_SHIFT != _ENTITY:
+                continue
+            ei, fi = (code >> _A_SHIFT) & _MASK, code & _MASK
+            ent = self._entities[ei]
+            form = ent.forms[fi]
+            if ent.entity.kind in kinds and form.strong and not form.identifier:
+                yield ei
 
     def _scan_fields(self, item: Item) -> list[_Field]:
         out = []
@@ -731,28 +927,35 @@ class CompiledMatcher:
     def _apply_exclusions(
         self,
         found: list[tuple[int, int, int, int, Match]],
-        exclude_hits: dict[int, dict[Phrase, list[Hit]]],
+        exclude_hits: dict[int, dict[Leaf, list[Hit]]],
+        facet_exclusions: frozenset[int],
         fields: list[_Field],
+        facets: ItemFacets,
     ) -> tuple[list[tuple[int, int, int, int, Match]], list[Veto]]:
         matched_lists = {f[0] for f in found}
         vetoes: list[Veto] = []
         vetoed: set[int] = set()
-        for qi, table in exclude_hits.items():
+        # In watchlist order, so the exclusion reported is the first that applies.
+        for qi in sorted(exclude_hits.keys() | facet_exclusions):
             q = self._exclusions[qi]
             if q.watchlist not in matched_lists or q.watchlist in vetoed:
                 continue
-            if not q.positive.intersection(table):
+            table = exclude_hits.get(qi, _NO_HITS)
+            if qi not in facet_exclusions and not q.positive.intersection(table):
                 continue
-            result = evaluate(q.node, _lookup(table))
+            result = evaluate(q.node, _lookup(table, facets if q.facets else None))
             if result is None:
                 continue
             vetoed.add(q.watchlist)
-            _, hit = result[0]
-            f = fields[_field_index(fields, hit.field)]
-            start, end = f.span(hit.start, hit.end)
+            leaf, hit = result[0]
+            if isinstance(leaf, Facet):
+                where, text = FACET_FIELD, _facet_match("", "", leaf, facets).snippet
+            else:
+                f = fields[_field_index(fields, hit.field)]
+                start, end = f.span(hit.start, hit.end)
+                where, (text, _) = f.name, snippet(f.text, start, end)
             removed = tuple(x[4] for x in found if x[0] == q.watchlist)
-            text, _ = snippet(f.text, start, end)
-            vetoes.append(Veto(self.watchlists[q.watchlist], q.text, f.name, text, removed))
+            vetoes.append(Veto(self.watchlists[q.watchlist], q.text, where, text, removed))
         return [x for x in found if x[0] not in vetoed], vetoes
 
 
@@ -791,9 +994,100 @@ def _possessive_inside(f: _Field, first: int, last: int, written: str | Sequence
     return False
 
 
-def _lookup(table: dict[Phrase, list[Hit]]) -> Callable[[Phrase], Sequence[Hit]]:
+def _trigger(node: Node) -> frozenset[Leaf] | None:
+    """Positive leaves of which an item must have one for `node` to match; None for a NOT.
+
+    A query is evaluated when one of these is present. Its words are looked up by the
+    automaton anyway, so a query whose words alone make such a set (`Navalny issuer:US`)
+    needs no facet look-up at all; otherwise an AND is looked up under its rarest facet
+    (`issuer:EU target:RU` under `target:RU`), not under each of them.
+    """
+    if isinstance(node, Phrase | Facet):
+        return frozenset((node,))
+    if isinstance(node, Near):
+        return frozenset((node.left,))
+    if isinstance(node, Not):
+        return None
+    found = [_trigger(child) for child in node.children]
+    if isinstance(node, Or):
+        covers = [c for c in found if c is not None]
+        return frozenset().union(*covers) if len(covers) == len(found) else None
+    return min((c for c in found if c is not None), key=_trigger_cost, default=None)
+
+
+# Facets from the fewest items that have one to the most (a guess): what a query with
+# several facets is looked up under.
+_FACET_COMMONNESS = {
+    name: rank
+    for rank, name in enumerate(
+        (
+            "designation",
+            "list",
+            "programme",
+            "measure",
+            "target",
+            "action",
+            "issuer",
+            "sanctions_action",
+        ),
+        start=1,
+    )
+}
+
+
+def _trigger_cost(leaves: frozenset[Leaf]) -> tuple[int, int]:
+    facets = [leaf for leaf in leaves if isinstance(leaf, Facet)]
+    return sum(_FACET_COMMONNESS.get(f.name, len(_FACET_COMMONNESS)) for f in facets), len(leaves)
+
+
+def _lookup(
+    table: dict[Leaf, list[Hit]], facets: ItemFacets | None = None
+) -> Callable[[Leaf], Sequence[Hit]]:
+    """Hits of a query's leaves: the scan's, and with `facets` the item's facet values."""
     empty: list[Hit] = []
-    return lambda leaf: table.get(leaf, empty)
+    if facets is None:
+        return lambda leaf: table.get(leaf, empty)
+
+    def hits(leaf: Leaf) -> Sequence[Hit]:
+        if isinstance(leaf, Facet):
+            return _FACET_HIT if facets.has(leaf.name, leaf.value) else empty
+        return table.get(leaf, empty)
+
+    return hits
+
+
+def _facet_match(watchlist: str, query: str, leaf: Facet, facets: ItemFacets) -> Match:
+    """A query's facet leaf the item has, shown with the reason the item has it."""
+    wanted = leaf.value.casefold()
+    value = next((v for v in facets.get(leaf.name) if v.casefold() == wanted), leaf.value)
+    reasons = facets.reasons.get(leaf.name, ())
+    return Match(
+        watchlist=watchlist,
+        term=query,
+        field=FACET_FIELD,
+        start=0,
+        end=0,
+        snippet=reasons[0] if reasons else f"{leaf.name}: {value}",
+        kind=MatchKind.QUERY,
+        matched=f"{leaf.name}:{value}",
+        highlight=None,
+    )
+
+
+def _designation_snippet(record: DesignationRecord, matched: str) -> tuple[str, tuple[int, int]]:
+    """The change in a line, `us-ofac-sdn: added NAME (PROGRAMME)`, and `matched`'s span in it."""
+    head = f"{record.list}: {record.action} {record.name}"
+    if matched == record.name:
+        at = len(head) - len(record.name)
+    else:
+        head += ", a.k.a. "
+        at = len(head)
+        head += matched
+    programmes = list(record.programmes[:_MAX_SNIPPET_PROGRAMMES])
+    if len(record.programmes) > _MAX_SNIPPET_PROGRAMMES:
+        programmes.append(f"+{len(record.programmes) - _MAX_SNIPPET_PROGRAMMES} more")
+    tail = f" ({', '.join(programmes)})" if programmes else ""
+    return head + tail, (at, at + len(matched))
 
 
 def _field_index(fields: list[_Field], name: str) -> int:

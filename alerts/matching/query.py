@@ -8,10 +8,22 @@ Syntax, from the tightest binding to the loosest (parentheses group as usual):
 - a field scope before a word, phrase or group: `title:Russia`, `tag:"oil price"`,
   `title:(Russia OR Belarus)`. Fields are title, summary, content, source and tag (any
   case); unscoped words look in title, summary and content. A colon after anything but
-  letters is part of the word (`12:30`); after unknown letters (`body:x`) it is an error.
+  letters (and `_`) is part of the word (`12:30`); after unknown letters (`body:x`) it is
+  an error.
+- a facet filter `name:value`, on what the classifier or an official list says the item is
+  (`alerts.domain.FACET_NAMES`, any case): `issuer:EU`, `target:RU`, `sanctions_action:true`,
+  `measure:asset_freeze`, `list:us-ofac-sdn`, `programme:RUSSIA-EO14024`,
+  `designation:added`. The value is a word or a quoted phrase compared whole, ignoring case
+  (no `*`); a group gives one facet several: `issuer:(EU OR UK)`, `target:(RU -BY)`.
+  Values that can never occur are errors: `sanctions_action` is true or false; `action`,
+  `measure` and `designation` take the classifier's and lists' words (`FACET_VALUES`;
+  `-` or a space may stand for `_`: `measure:"asset freeze"`); `target` takes an ISO 3166
+  code (`RU`, `UA-43`), a country name or demonym (`target:Russia` is `target:RU`), or a
+  regime (`TERRORISM`, ...). `issuer`, `list` and `programme` take any value. A facet is
+  not a word: it cannot stand in a NEAR.
 - proximity between two words or phrases: `"sanctions" NEAR/10 Russia` (either order, at most
   10 words between), `NEAR` alone is `NEAR/10`, `ONEAR/3` wants the left one first.
-- `NOT x` or `-x` (no space after the `-`) for a word, phrase, proximity or group.
+- `NOT x` or `-x` (no space after the `-`) for a word, phrase, facet, proximity or group.
 - `AND`, or nothing at all: `sanctions Russia` is `sanctions AND Russia`.
 - `OR`.
 
@@ -22,34 +34,45 @@ football)`, and `-fine NEAR/2 parking` reads `NOT (fine NEAR/2 parking)`. More e
     "sanctions against Russia" OR (sanction* title:(Russia OR Belarus))
     Navalny -source:tass
     "asset freeze" ONEAR/5 (bank*) NOT "football club"
+    issuer:EU AND target:RU AND sanctions_action:true
+    list:us-ofac-sdn AND programme:RUSSIA-EO14024 AND designation:added
 
-A query must be satisfiable only by finding something: `NOT sport`, `-x -y` and
-`Russia OR -sport` are errors, so every match has at least one hit to show. Limits: 1000
-characters, 64 words and phrases, 32 levels of parentheses and NOTs. Tab and newline count
-as spaces; other control characters are errors. Error columns are 1-based positions in the
-whole string.
+A query must be satisfiable only by finding something: `NOT sport`, `-x -y`,
+`NOT issuer:US` and `Russia OR -sport` are errors, so every match has at least one hit to
+show. A facet counts as something found: a query of facets alone (`list:us-ofac-sdn`)
+follows every item that has them. Limits: 1000 characters, 64 words, phrases and facet
+values, 32 levels of parentheses and NOTs. Tab and newline count as spaces; other control
+characters are errors. Error columns are 1-based positions in the whole string.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from enum import Enum
 from typing import TypeAlias, assert_never
 
+from alerts.domain import FACET_NAMES
+from alerts.matching.countries import find_country
+
 __all__ = [
     "DEFAULT_FIELDS",
     "DEFAULT_NEAR_DISTANCE",
+    "FACET_FIELD",
+    "FACET_VALUES",
     "FIELDS",
     "MAX_DEPTH",
     "MAX_LEAVES",
     "MAX_NEAR_DISTANCE",
     "MAX_QUERY_LENGTH",
+    "TARGET_REGIMES",
     "And",
+    "Facet",
     "Hit",
+    "Leaf",
     "Near",
     "Node",
     "Not",
@@ -64,6 +87,34 @@ __all__ = [
 
 FIELDS = ("title", "summary", "content", "source", "tag")
 DEFAULT_FIELDS = ("title", "summary", "content")  # where an unscoped leaf looks
+FACET_FIELD = "facet"  # the `Hit.field` of a facet leaf the item has
+
+# The values a closed facet can take (the classifier's ActionType and Measure, the lists'
+# actions); any other value could never match, so a query naming one is refused.
+FACET_VALUES: Mapping[str, tuple[str, ...]] = {
+    "sanctions_action": ("true", "false"),
+    "action": (
+        "designation",
+        "package",
+        "extension",
+        "delisting",
+        "general_licence",
+        "export_listing",
+        "visa_restriction",
+    ),
+    "measure": (
+        "asset_freeze",
+        "travel_ban",
+        "export_control",
+        "arms_embargo",
+        "sectoral",
+        "delisting",
+        "licence",
+    ),
+    "designation": ("added", "amended", "removed"),
+}
+# Thematic regimes the classifier files as targets beside country codes.
+TARGET_REGIMES = ("TERRORISM", "CYBER", "HUMAN_RIGHTS", "NARCOTICS")
 
 MAX_QUERY_LENGTH = 1000
 MAX_LEAVES = 64
@@ -82,6 +133,15 @@ class Phrase:
     # 1-based column of the word or opening quote. Not part of equality: "Russia" twice
     # in one query is one leaf, with one set of hits.
     column: int = dataclass_field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Facet:
+    """A leaf on the item's facets: `issuer:EU` matches an item whose issuer is EU."""
+
+    name: str  # one of FACET_NAMES
+    value: str  # compared ignoring case; closed facets and targets in their canonical form
+    column: int = dataclass_field(compare=False)  # 1-based column of the value
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +175,16 @@ class Near:
     ordered: bool  # ONEAR: left must come first
 
 
-Node: TypeAlias = Phrase | And | Or | Not | Near
+Leaf: TypeAlias = Phrase | Facet
+Node: TypeAlias = Phrase | Facet | And | Or | Not | Near
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """Where the engine found a leaf: a field and the token span [start, end) in it."""
+    """Where the engine found a leaf: a field and the token span [start, end) in it.
+
+    A facet leaf the item has is one hit in `FACET_FIELD`, at 0-0.
+    """
 
     field: str
     start: int
@@ -223,13 +287,43 @@ def _tokens(text: str) -> Iterator[_Token]:
     yield _Token(_Kind.EOF, n + 1)
 
 
+_UNKNOWN_SCOPE = f"(use {', '.join(FIELDS)}, or a facet: {', '.join(FACET_NAMES)})"
+
+
 def _scope(name: str, column: int) -> str | None:
-    """The field `name:` scopes to; None when the colon is part of a word (`12:30`)."""
-    if name.lower() in FIELDS:
-        return name.lower()
-    if name.isalpha():
-        raise QueryError(column, f"unknown field '{name}' (use {', '.join(FIELDS)})")
+    """The field or facet `name:` scopes to; None when the colon is part of a word (`12:30`)."""
+    lower = name.lower()
+    if lower in FIELDS or lower in FACET_NAMES:
+        return lower
+    if name.replace("_", "").isalpha():
+        raise QueryError(column, f"unknown field '{name}' {_UNKNOWN_SCOPE}")
     return None
+
+
+def _facet_value(name: str, tok: _Token) -> str:
+    """The value a facet leaf compares with; QueryError if the item could never have it."""
+    value = tok.text
+    if tok.prefix:
+        raise QueryError(tok.column, f"{name}: a facet value is compared whole; drop the '*'")
+    if name == "target":
+        country = find_country(value)
+        if country is not None:
+            return country.code
+        regime = value.upper().replace("-", "_").replace(" ", "_")
+        if regime in TARGET_REGIMES:
+            return regime
+        raise QueryError(
+            tok.column,
+            f"target: '{value}' is no country code, country name or regime"
+            f" ({', '.join(TARGET_REGIMES)})",
+        )
+    allowed = FACET_VALUES.get(name)
+    if allowed is None:
+        return value
+    canonical = value.casefold().replace("-", "_").replace(" ", "_").replace("license", "licence")
+    if canonical not in allowed:
+        raise QueryError(tok.column, f"{name}: '{value}' never occurs (use {', '.join(allowed)})")
+    return canonical
 
 
 def _near_token(word: str, op: str, distance: str | None, column: int) -> _Token:
@@ -284,7 +378,7 @@ def parse_query(text: str) -> Node:
 class _Parser:
     """Recursive descent: or := and (OR and)*; and := unary ([AND] unary)*;
     unary := (NOT | -)* near; near := primary [NEAR primary];
-    primary := [field:] (word | phrase | '(' or ')')."""
+    primary := [field: | facet:] (word | phrase | '(' or ')')."""
 
     def __init__(self, text: str) -> None:
         self._tokens = _tokens(text)
@@ -326,7 +420,9 @@ class _Parser:
         return node
 
     def _start(self, node: Node) -> int:
-        return node.column if isinstance(node, Phrase) else self._starts[id(node)][1]
+        if isinstance(node, Phrase | Facet):
+            return node.column
+        return self._starts[id(node)][1]
 
     def _enter(self, column: int) -> None:
         self._depth += 1
@@ -390,14 +486,14 @@ class _Parser:
         op = self._advance()
         what = f"{op.text} needs a word or phrase on each side"
         if not isinstance(left, Phrase):
-            raise QueryError(column, f"{what}, not a group")
+            raise QueryError(column, f"{what}, not {_what(left)}")
         if self._at(_Kind.NOT, _Kind.MINUS):
             raise QueryError(self._tok.column, f"{what}, not a negation")
         self._need_term(op, f"{op.text} needs a term on both sides")
         column = self._tok.column
         right = self._primary(scope)
         if not isinstance(right, Phrase):
-            raise QueryError(column, f"{what}, not a group")
+            raise QueryError(column, f"{what}, not {_what(right)}")
         if self._at(_Kind.NEAR):
             raise QueryError(
                 self._tok.column, f"{self._tok.text} cannot follow another NEAR; join them with AND"
@@ -413,13 +509,16 @@ class _Parser:
                     tok.column, f"{tok.text}: inside {scope}:(...); a word has only one field"
                 )
             if not self._at(_Kind.WORD, _Kind.PHRASE, _Kind.LPAREN):
-                raise QueryError(tok.column, f"{tok.text}: needs a word, phrase or group after it")
+                what = "a value or group" if tok.text in FACET_NAMES else "a word, phrase or group"
+                raise QueryError(tok.column, f"{tok.text}: needs {what} after it")
             return self._mark(self._primary(tok.text), tok.column)
         if tok.kind in (_Kind.WORD, _Kind.PHRASE):
             self._advance()
             self._leaf_count += 1
             if self._leaf_count > MAX_LEAVES:
                 raise QueryError(tok.column, f"too many words and phrases (at most {MAX_LEAVES})")
+            if scope in FACET_NAMES:
+                return Facet(scope, _facet_value(scope, tok), tok.column)
             fields = DEFAULT_FIELDS if scope is None else (scope,)
             return Phrase(tok.text, tok.prefix, fields, tok.column)
         if tok.kind is _Kind.LPAREN:
@@ -440,9 +539,13 @@ class _Parser:
         raise QueryError(tok.column, "expected a word, phrase or group")
 
 
+def _what(node: Node) -> str:
+    return "a facet" if isinstance(node, Facet) else "a group"
+
+
 def _anchored(node: Node) -> bool:
     """Whether every way of matching `node` finds at least one leaf (not just absences)."""
-    if isinstance(node, Phrase | Near):
+    if isinstance(node, Phrase | Facet | Near):
         return True
     if isinstance(node, Not):
         return False
@@ -454,16 +557,12 @@ def _anchored(node: Node) -> bool:
 
 
 # --- leaves ------------------------------------------------------------------------------
-
-_LeafKey: TypeAlias = tuple[str, bool, tuple[str, ...]]
-
-
-def _key(leaf: Phrase) -> _LeafKey:
-    return leaf.text, leaf.prefix, leaf.fields
+# A leaf is its own key: `column` takes no part in equality, so "Russia" twice in one query
+# is one leaf, and a Phrase never equals a Facet.
 
 
-def _collect(node: Node, out: list[Phrase], *, negated: bool) -> None:
-    if isinstance(node, Phrase):
+def _collect(node: Node, out: list[Leaf], *, negated: bool) -> None:
+    if isinstance(node, Phrase | Facet):
         out.append(node)
     elif isinstance(node, Near):
         out += (node.left, node.right)
@@ -477,30 +576,27 @@ def _collect(node: Node, out: list[Phrase], *, negated: bool) -> None:
         assert_never(node)
 
 
-def _unique(found: list[Phrase]) -> tuple[Phrase, ...]:
-    first: dict[_LeafKey, Phrase] = {}
-    for leaf in found:
-        first.setdefault(_key(leaf), leaf)
-    return tuple(first.values())
+def _unique(found: list[Leaf]) -> tuple[Leaf, ...]:
+    return tuple(dict.fromkeys(found))  # the first of equal leaves is the one kept
 
 
-def leaves(node: Node) -> tuple[Phrase, ...]:
-    """Every leaf in query order, the first of each (text, prefix, fields)."""
-    found: list[Phrase] = []
+def leaves(node: Node) -> tuple[Leaf, ...]:
+    """Every leaf in query order, the first of each (text, prefix, fields) or facet value."""
+    found: list[Leaf] = []
     _collect(node, found, negated=True)
     return _unique(found)
 
 
-def positive_leaves(node: Node) -> tuple[Phrase, ...]:
-    """The leaves not under a NOT, in query order, the first of each (text, prefix, fields)."""
-    found: list[Phrase] = []
+def positive_leaves(node: Node) -> tuple[Leaf, ...]:
+    """The leaves not under a NOT, in query order, the first of each."""
+    found: list[Leaf] = []
     _collect(node, found, negated=False)
     return _unique(found)
 
 
 # --- evaluation --------------------------------------------------------------------------
 
-_Pairs: TypeAlias = tuple[tuple[Phrase, Hit], ...]
+_Pairs: TypeAlias = tuple[tuple[Leaf, Hit], ...]
 _FIELD_RANK = {field: rank for rank, field in enumerate(FIELDS)}
 
 
@@ -508,39 +604,39 @@ def _hit_order(hit: Hit) -> tuple[int, int, int]:
     return _FIELD_RANK.get(hit.field, len(FIELDS)), hit.start, hit.end
 
 
-def evaluate(node: Node, hits: Callable[[Phrase], Sequence[Hit]]) -> _Pairs | None:
+def evaluate(node: Node, hits: Callable[[Leaf], Sequence[Hit]]) -> _Pairs | None:
     """None if the query does not match, else the (leaf, hit) pairs that make it match.
 
-    `hits(leaf)` gives every occurrence of a leaf in any field; it is called at most once
-    per distinct leaf. A leaf's "first" hit is the earliest in field order title, summary,
-    content, source, tag, then by position, whatever order `hits` returns.
+    `hits(leaf)` gives every occurrence of a leaf in any field (for a facet the item has,
+    one hit in `FACET_FIELD`); it is called at most once per distinct leaf. A leaf's
+    "first" hit is the earliest in field order title, summary, content, source, tag, then
+    by position, whatever order `hits` returns.
     """
-    cache: dict[_LeafKey, list[Hit]] = {}
+    cache: dict[Leaf, list[Hit]] = {}
 
-    def lookup(leaf: Phrase) -> list[Hit]:
-        key = _key(leaf)
-        found = cache.get(key)
+    def lookup(leaf: Leaf) -> list[Hit]:
+        found = cache.get(leaf)
         if found is None:
-            found = sorted((h for h in hits(leaf) if h.field in leaf.fields), key=_hit_order)
-            cache[key] = found
+            if isinstance(leaf, Facet):
+                found = [h for h in hits(leaf) if h.field == FACET_FIELD][:1]
+            else:
+                found = sorted((h for h in hits(leaf) if h.field in leaf.fields), key=_hit_order)
+            cache[leaf] = found
         return found
 
     pairs = _evaluate(node, lookup)
     if pairs is None:
         return None
     # `a AND (a OR b)` would show the same hit twice.
-    unique: dict[tuple[_LeafKey, Hit], tuple[Phrase, Hit]] = {}
-    for leaf, hit in pairs:
-        unique.setdefault((_key(leaf), hit), (leaf, hit))
-    return tuple(unique.values())
+    return tuple(dict.fromkeys(pairs))
 
 
-def _evaluate(node: Node, lookup: Callable[[Phrase], list[Hit]]) -> _Pairs | None:
-    if isinstance(node, Phrase):
+def _evaluate(node: Node, lookup: Callable[[Leaf], list[Hit]]) -> _Pairs | None:
+    if isinstance(node, Phrase | Facet):
         found = lookup(node)
         return ((node, found[0]),) if found else None
     if isinstance(node, And):
-        pairs: list[tuple[Phrase, Hit]] = []
+        pairs: list[tuple[Leaf, Hit]] = []
         for child in node.children:
             got = _evaluate(child, lookup)
             if got is None:
