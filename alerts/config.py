@@ -35,6 +35,8 @@ from alerts.domain import (
 )
 from alerts.errors import ConfigError, ConfigProblem
 from alerts.matching import watchlist_problems
+from alerts.matching.filters import parse_filter
+from alerts.matching.query import QueryError
 from alerts.sources.jsonapi import JsonApiSpec
 from alerts.sources.listing import ListingSpec
 from alerts.sources.lists.spec import ListSpec
@@ -389,6 +391,7 @@ _KEYS: dict[str, set[str]] = {
         "immediate_importance",
         "send_empty",
         "max_stories",
+        "filter",
     },
 }
 MAX_STORIES_LIMIT = 500
@@ -1109,6 +1112,13 @@ def _subscription(
             label,
         )
         ok = False
+    facet_filter = _string(check, "subscriptions", i, raw, "filter", label)
+    if facet_filter:
+        try:
+            parse_filter(facet_filter)
+        except QueryError as exc:
+            check.add("subscriptions", i, "filter", str(exc), label)
+            ok = False
     if not ok or name is None:
         return None
     return Subscription(
@@ -1122,6 +1132,7 @@ def _subscription(
         immediate_importance=immediate,
         send_empty=bool(send_empty),
         max_stories=int(max_stories),
+        filter=facet_filter,
     )
 
 

@@ -460,6 +460,8 @@ class Subscription:
     send_empty: bool = False  # send a "nothing new" digest when due and nothing is pending
     max_stories: int = 50  # stories shown in one message; the rest behind a link
     origin: SubscriptionOrigin = SubscriptionOrigin.CONFIG
+    # A facet-only query items must satisfy to be queued ("" for all), e.g. "issuer:EU".
+    filter: str = ""
 
     @property
     def destination(self) -> str:

@@ -288,3 +288,16 @@ def test_source_kinds_load_with_their_specs(tmp_path: Path) -> None:
 def test_bad_source_kinds_are_named(tmp_path: Path, text: str, message: str) -> None:
     found = problems(tmp_path, text)
     assert any(message in p for p in found), found
+
+
+def test_subscription_filter_is_checked(tmp_path: Path) -> None:
+    base = GOOD.replace('channel = "mail"', 'channel = "mail"\nfilter = "issuer:EU AND target:RU"')
+    config = load_config(write(tmp_path, base), environ={"TEST_SLACK_URL": "https://h.example/"})
+    assert config.subscription("daily") is not None
+    assert config.subscription("daily").filter == "issuer:EU AND target:RU"  # type: ignore[union-attr]
+    bad = GOOD.replace('channel = "mail"', 'channel = "mail"\nfilter = "Navalny"')
+    [problem] = problems(tmp_path, bad)
+    assert (
+        "subscriptions[0] 'daily'.filter: col 1: 'Navalny': a subscription filter uses facets"
+        in problem
+    )

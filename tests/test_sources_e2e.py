@@ -29,6 +29,7 @@ from alerts.store.models import FeedRow, ItemRow, ListSnapshotRow
 from alerts.store.repository import Store
 from tests.support.feed_server import FeedServer
 from tests.support.smtp_server import SmtpTestServer
+from tests.support.webhook_receiver import WebhookReceiver
 
 DATA = Path(__file__).parent / "data"
 START = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
@@ -381,3 +382,72 @@ async def test_json_api_error_answered_with_200_is_a_source_error(
     assert result.status == "error"
     assert result.error is not None and "error" in result.error
     assert service.items("fr") == []
+
+
+# -- facets: "any new designation" watchlists and subscription filters -----------------------
+
+FACET_WATCH = """
+[[watchlists]]
+name = "new-russia-listings"
+queries = ["designation:added AND target:RU"]
+
+[[channels]]
+name = "all"
+type = "webhook"
+url = "{all}"
+
+[[channels]]
+name = "uk-desk"
+type = "webhook"
+url = "{uk}"
+
+[[subscriptions]]
+name = "everything"
+watchlists = ["new-russia-listings"]
+channel = "all"
+
+[[subscriptions]]
+name = "uk-only"
+watchlists = ["new-russia-listings"]
+channel = "uk-desk"
+filter = "issuer:UK"
+"""
+
+
+async def test_a_watchlist_follows_new_russia_listings_and_a_filter_keeps_the_uk_ones(
+    make_service: Make, feed_server: FeedServer, webhook_receiver: WebhookReceiver
+) -> None:
+    uk = list_feed("uk-list", feed_server.url("/uk.xml"), "uk-sanctions-list-xml", "UK list")
+    us = list_feed(
+        "us-sls", feed_server.url("/sls.xml"), "ofac-sls-delta", "OFAC SDN list"
+    ).replace('issuer = "UK"', 'issuer = "US"')
+    service = await make_service(
+        uk
+        + us
+        + FACET_WATCH.format(all=webhook_receiver.url("/all"), uk=webhook_receiver.url("/uk"))
+    )
+    service.serve("/uk.xml", "lists/uk-sanctions-list-v1.xml")
+    assert (await service.poll("uk-list")).new_items == 0  # baseline
+    service.serve("/uk.xml", "lists/uk-sanctions-list-v2.xml")
+    service.serve("/sls.xml", "lists/ofac-sls-delta.xml")
+    assert (await service.poll("uk-list")).new_items == 3
+    assert (await service.poll("us-sls")).new_items == 3
+
+    sent = await service.pipeline.deliver_due()
+    assert sorted((r.subscription, r.stories) for r in sent) == [("everything", 2), ("uk-only", 1)]
+    requests = {r.path: r.json for r in webhook_receiver.wait_for(2)}
+    # Only additions to Russia programmes: not the amendment, not the delisted cyber group.
+    everything = sorted(s["title"] for s in requests["/all"]["stories"])
+    assert everything == [
+        "VOLKOVA, Marina Olegovna (RUSSIA-EO14024) added to OFAC SDN list",
+        "VOLKOVA, Marina Olegovna (Russia) added to UK list",
+    ]
+    [uk_story] = requests["/uk"]["stories"]
+    assert uk_story["title"] == "VOLKOVA, Marina Olegovna (Russia) added to UK list"
+    assert uk_story["facets"]["issuer"] == ["UK"]
+    assert "Added to uk-list" in uk_story["labels"]
+    # Why it fired: the two facets of the query, not words.
+    assert {(m["field"], m["matched"]) for m in uk_story["matches"]} == {
+        ("facet", "designation:added"),
+        ("facet", "target:RU"),
+    }

@@ -319,6 +319,8 @@ class SubscriptionRow(Base):
     send_empty: Mapped[bool] = mapped_column(Boolean, server_default="0")
     max_stories: Mapped[int] = mapped_column(Integer, server_default="50")
     origin: Mapped[str] = mapped_column(String(10), server_default="config")
+    # A facet-only query items must satisfy to be queued (alerts.matching.filters).
+    filter: Mapped[str] = mapped_column(Text, server_default="")
     status: Mapped[str] = mapped_column(String(15), server_default="active")
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -51,6 +51,7 @@ from alerts.domain import (
 )
 from alerts.errors import StoreError
 from alerts.logs import event, get_logger
+from alerts.matching.filters import accepts
 from alerts.store.engine import SQLITE_BEGIN_OPTION
 from alerts.store.models import (
     NEW_ONLY,
@@ -767,7 +768,7 @@ class Store:
 
             watchlist_ids = self._watchlist_ids(session, [*batch.values(), *updates])
             subscriptions = [
-                (sub.id, frozenset(sub.watchlists))
+                (sub.id, frozenset(sub.watchlists), sub.filter)
                 for sub in session.scalars(
                     select(SubscriptionRow).where(
                         SubscriptionRow.enabled.is_(True), SubscriptionRow.status == "active"
@@ -783,7 +784,9 @@ class Store:
                 item_ids[new.identity.key] = item_id
                 self._insert_matches(session, item_id, new.matches, watchlist_ids)
                 story_key = new.identity.story_key
-                for sub_id, followed in subscriptions:
+                for sub_id, followed, wanted in subscriptions:
+                    if wanted and not accepts(wanted, new.item.facets):
+                        continue  # the subscription's facet filter turns this item away
                     terms = _terms(new.matches, followed)
                     # Followers of the story hear of this source whether it matched or not.
                     candidates.append(_Candidate(sub_id, story_key, item_id, 1, terms))
@@ -797,7 +800,9 @@ class Store:
                 updated += 1
                 session.execute(delete(MatchRow).where(MatchRow.item_id == change.item_id))
                 self._insert_matches(session, change.item_id, change.matches, watchlist_ids)
-                for sub_id, followed in subscriptions:
+                for sub_id, followed, wanted in subscriptions:
+                    if wanted and not accepts(wanted, change.item.facets):
+                        continue
                     terms = _terms(change.matches, followed)
                     if terms - before:  # only a gained match is news
                         candidates.append(
@@ -965,6 +970,8 @@ class Store:
         row.published_at = item.published or row.published_at
         row.authors = list(item.authors)
         row.tags = list(item.tags)
+        if item.facets.values:  # an edit can change what the item is about
+            row.facets = facets_to_dict(item.facets)
         row.guid = item.guid
         row.link = item.link
         row.guid_key = identity.guid_key
@@ -1784,6 +1791,7 @@ def _subscription_values(sub: Subscription) -> dict[str, Any]:
         ),
         "send_empty": sub.send_empty,
         "max_stories": sub.max_stories,
+        "filter": sub.filter,
     }
 
 
@@ -1802,6 +1810,7 @@ def _subscription(row: SubscriptionRow) -> Subscription:
         send_empty=row.send_empty,
         max_stories=row.max_stories,
         origin=SubscriptionOrigin(row.origin),
+        filter=row.filter,
     )
 
 

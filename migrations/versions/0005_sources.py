@@ -1,4 +1,5 @@
-"""Sources in their real shapes: source kinds and issuers, item facets, list snapshots.
+"""Sources in their real shapes: source kinds and issuers, item facets, list snapshots,
+subscription facet filters.
 
 Revision ID: 0005
 Revises: 0004
@@ -28,6 +29,8 @@ def upgrade() -> None:
     with op.batch_alter_table("feeds", recreate="never") as batch:
         batch.add_column(sa.Column("kind", sa.String(10), nullable=False, server_default="feed"))
         batch.add_column(sa.Column("issuer", sa.String(8), nullable=False, server_default=""))
+    with op.batch_alter_table("subscriptions", recreate="never") as batch:
+        batch.add_column(sa.Column("filter", sa.Text(), nullable=False, server_default=""))
     with op.batch_alter_table("items", recreate="never") as batch:
         batch.add_column(sa.Column("facets", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("designation", sa.JSON(), nullable=True))
@@ -49,6 +52,8 @@ def downgrade() -> None:
     with op.batch_alter_table("items", recreate="never") as batch:
         batch.drop_column("designation")
         batch.drop_column("facets")
+    with op.batch_alter_table("subscriptions", recreate="never") as batch:
+        batch.drop_column("filter")
     with op.batch_alter_table("feeds", recreate="never") as batch:
         batch.drop_column("issuer")
         batch.drop_column("kind")
