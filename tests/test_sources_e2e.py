@@ -30,6 +30,7 @@ from alerts.store.repository import Store
 from tests.support.feed_server import FeedServer
 from tests.support.smtp_server import SmtpTestServer
 from tests.support.webhook_receiver import WebhookReceiver
+from tests.test_pipeline import rss
 
 DATA = Path(__file__).parent / "data"
 START = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
@@ -451,3 +452,41 @@ async def test_a_watchlist_follows_new_russia_listings_and_a_filter_keeps_the_uk
         ("facet", "designation:added"),
         ("facet", "target:RU"),
     }
+
+
+async def test_a_list_change_arrives_in_the_story_of_the_notice_naming_the_person(
+    make_service: Make, feed_server: FeedServer, smtp_server: SmtpTestServer
+) -> None:
+    notice = (
+        "<item><guid>fcdo-2026-07-01</guid><title>UK sanctions financier of Russian arms "
+        "makers</title><link>https://www.gov.uk/government/news/fcdo-volkova</link>"
+        "<description>The Foreign Secretary today designated Marina Olegovna Volkova, a "
+        "financier who moved money for Russian military suppliers through front companies, "
+        "under the Russia sanctions regime. She is subject to an asset freeze and a travel "
+        "ban.</description><pubDate>Wed, 01 Jul 2026 09:00:00 GMT</pubDate></item>"
+    )
+    feed_server.route("/fcdo.atom", body=rss(notice))
+    uk = list_feed("uk-list", feed_server.url("/uk.xml"), "uk-sanctions-list-xml", "UK list")
+    service = await make_service(
+        f'[[feeds]]\nname = "fcdo"\nurl = "{feed_server.url("/fcdo.atom")}"\nofficial = true\n'
+        f'issuer = "UK"\n' + uk + UK_LIST,
+        smtp_url=smtp_server.url,
+    )
+    service.serve("/uk.xml", "lists/uk-sanctions-list-v1.xml")
+    assert (await service.poll("uk-list")).new_items == 0
+    assert (await service.poll("fcdo")).new_items == 1
+    [sent] = await service.pipeline.deliver_due()  # the notice names her: sent at once
+    assert sent.stories == 1
+    smtp_server.wait_for(1)
+
+    service.clock.advance(hours=6)
+    service.serve("/uk.xml", "lists/uk-sanctions-list-v2.xml")
+    assert (await service.poll("uk-list")).new_items == 3
+    [notice_row] = service.items("fcdo")
+    added = next(r for r in service.items("uk-list") if r.designation["action"] == "added")
+    assert added.story_key == notice_row.story_key
+    assert "list change naming VOLKOVA, Marina Olegovna" in added.story_reason
+    # The subscriber has the story already: the listing is a new source of it, not a
+    # second alert; it rides along with the next digest that carries news.
+    assert await service.pipeline.deliver_due() == []
+    assert len(smtp_server.messages) == 1
