@@ -36,7 +36,7 @@ from alerts.domain import (
 from alerts.errors import ConfigError, ConfigProblem
 from alerts.matching import watchlist_problems
 from alerts.matching.filters import parse_filter
-from alerts.matching.query import QueryError
+from alerts.matching.query import Facet, QueryError, leaves, parse_query
 from alerts.sources.jsonapi import JsonApiSpec
 from alerts.sources.listing import ListingSpec
 from alerts.sources.lists.spec import ListSpec
@@ -565,6 +565,7 @@ def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]
         for i, raw in enumerate(tables["watchlists"])
         if (w := _watchlist(check, i, raw)) is not None
     ]
+    _check_list_facets(check, tables, feeds)
     watchlists, watchlist_problems = _compilable(check, parsed, tables["watchlists"])
     good_names = {w.name for w in watchlists}
     rejected = tuple(w.name for _, w in parsed if w.name not in good_names)
@@ -738,6 +739,43 @@ _KIND_KEYS = {
     SourceKind.JSON: {"json"},
     SourceKind.LIST: {"format", "max_removed_share"},
 }
+
+
+def _check_list_facets(
+    check: _Checker, tables: Mapping[str, list[dict[str, Any]]], feeds: list[Feed]
+) -> None:
+    """`list:x` in a watchlist query or a subscription filter must name a list source: a
+    typo would otherwise never match anything, silently."""
+    lists = {f.name.casefold() for f in feeds if f.kind is SourceKind.LIST}
+    places = [("watchlists", key) for key in ("queries", "exclude")] + [("subscriptions", "filter")]
+    for table, key in places:
+        for i, raw in enumerate(tables[table]):
+            value = raw.get(key, [])
+            texts = [value] if isinstance(value, str) else value
+            if not isinstance(texts, list):
+                continue
+            label = str(raw.get("name", ""))
+            for text in texts:
+                if not isinstance(text, str):
+                    continue
+                try:
+                    node = parse_query(text)
+                except QueryError:
+                    continue  # reported with the watchlist's other problems
+                for leaf in leaves(node):
+                    if (
+                        isinstance(leaf, Facet)
+                        and leaf.name == "list"
+                        and leaf.value.casefold() not in lists
+                    ):
+                        known = ", ".join(sorted(lists)) or "none configured"
+                        check.add(
+                            table,
+                            i,
+                            key,
+                            f'list:{leaf.value} names no list source (kind = "list"): {known}',
+                            label,
+                        )
 
 
 def _source_kind(

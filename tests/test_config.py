@@ -301,3 +301,18 @@ def test_subscription_filter_is_checked(tmp_path: Path) -> None:
         "subscriptions[0] 'daily'.filter: col 1: 'Navalny': a subscription filter uses facets"
         in problem
     )
+
+
+def test_list_facets_must_name_a_list_source(tmp_path: Path) -> None:
+    text = KINDS + (
+        '\n[[watchlists]]\nname = "listings"\nqueries = ["list:sdn AND designation:added", '
+        '"list:us-ofac-sdn"]\n'
+        '\n[[channels]]\nname = "hook"\ntype = "webhook"\nurl = "https://h.example/"\n'
+        '\n[[subscriptions]]\nname = "s"\nwatchlists = ["listings"]\nchannel = "hook"\n'
+        'filter = "list:uk-list"\n'
+    )
+    found = problems(tmp_path, text)
+    assert len(found) == 2, found
+    assert "watchlists[0] 'listings'.queries: list:us-ofac-sdn names no list source" in found[0]
+    assert '(kind = "list"): sdn' in found[0]
+    assert "subscriptions[0] 's'.filter: list:uk-list names no list source" in found[1]
