@@ -61,12 +61,14 @@ from alerts.sources.lists.items import change_items
 from alerts.sources.lists.model import Delta
 from alerts.sources.lists.snapshots import dump_snapshot, load_snapshot
 from alerts.sources.lists.spec import ListSpec, read_list
+from alerts.sources.lists.xmlstream import Source
 from alerts.sources.read import read_page
 from alerts.store.repository import ListSnapshot, Store
 
 P = ParamSpec("P")
 LIST_MAX_BYTES = 256 * 1024 * 1024  # the UK list is ~50 MB, the SDN XML ~29 MB
 LIST_TOTAL_TIMEOUT = 900.0
+LIST_SPOOL_OVER = 4 * 1024 * 1024  # a bigger list file goes to a temporary file, not memory
 T = TypeVar("T")
 log = get_logger("pipeline")
 
@@ -301,6 +303,7 @@ class Pipeline:
             fetcher.limits,
             max_bytes=max(fetcher.limits.max_bytes, LIST_MAX_BYTES),
             total_timeout=max(fetcher.limits.total_timeout, LIST_TOTAL_TIMEOUT),
+            spool_over=LIST_SPOOL_OVER,
         )
         self.stories = StoryTracker(
             store, self.db, window=timedelta(days=settings.story_window_days), clock=clock
@@ -436,10 +439,14 @@ class Pipeline:
                 outcome = PollResult(state.name, "not_modified", seconds=time.monotonic() - started)
                 self._log_poll(outcome)
                 return outcome
-            assert result.body is not None
             snapshot: ListSnapshot | None = None
             if kind is SourceKind.LIST:
-                items, snapshot = await self._read_list(state, feed, result.body, now=now)
+                try:
+                    body = result.file if result.file is not None else result.body
+                    assert body is not None
+                    items, snapshot = await self._read_list(state, feed, body, now=now)
+                finally:
+                    result.close()
             else:
                 items = await self._read_pages(state, feed, kind, result)
             # Identity from the text as published: what counts as furniture is learned as
@@ -575,7 +582,7 @@ class Pipeline:
         return items
 
     async def _read_list(
-        self, state: FeedState, feed: Feed | None, body: bytes, *, now: datetime
+        self, state: FeedState, feed: Feed | None, body: Source, *, now: datetime
     ) -> tuple[list[Item], ListSnapshot | None]:
         """Designation items for what changed in a list file, and the snapshot to store.
 

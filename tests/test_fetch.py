@@ -359,3 +359,18 @@ async def test_served_fixture_parses_to_its_expected_json(
     assert all(
         item.published is None or item.published.utcoffset() == timedelta(0) for item in items
     )
+
+
+async def test_a_spooled_body_comes_as_a_file(fetcher: Fetcher, feed_server: FeedServer) -> None:
+    payload = bytes(range(256)) * 1024  # 256 KiB
+    feed_server.route("/list.xml", body=payload, gzip=True)
+    limits = FetchLimits(max_bytes=1024 * 1024, spool_over=16 * 1024)
+    result = await fetcher.fetch("f", feed_server.url("/list.xml"), limits=limits)
+    assert result.body is None and result.file is not None
+    assert result.file.read() == payload  # decompressed, positioned at the start
+    result.close()
+    assert result.file.closed
+    # The cap still applies while spooling.
+    small = FetchLimits(max_bytes=64 * 1024, spool_over=16 * 1024)
+    with pytest.raises(FetchError, match="64 KiB cap"):
+        await fetcher.fetch("f", feed_server.url("/list.xml"), limits=small)

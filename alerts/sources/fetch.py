@@ -9,11 +9,13 @@ stored URL. Every failure leaves as a `FetchError` carrying a message an operato
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import IO
 from urllib.parse import urlsplit
 
 import httpx
@@ -45,6 +47,9 @@ class FetchLimits:
     max_redirects: int = 5
     max_connections: int = 10
     max_per_host: int = 2
+    # When set, a body is written to a temporary file (kept in memory up to this size),
+    # not held as bytes: a list file of tens of MB is then streamed from disk to the parser.
+    spool_over: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +63,19 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     permanent_url: str | None = None  # set only when every hop was 301/308
+    # The body as a file positioned at its start, instead of `body`, when the limits spool
+    # (see `FetchLimits.spool_over`); the caller closes it (`close`).
+    file: IO[bytes] | None = None
 
     @property
     def not_modified(self) -> bool:
         """True for a 304: the feed is unchanged since the validators we sent."""
         return self.status == 304
+
+    def close(self) -> None:
+        """Release a spooled body (a no-op otherwise)."""
+        if self.file is not None:
+            self.file.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,12 +262,44 @@ class Fetcher:
         if declared.isdigit() and int(declared) > lim.max_bytes:
             raise FetchError(feed, _too_big(lim, f"Content-Length {declared}"), status=status)
         body = bytearray()
+        spool = (
+            tempfile.SpooledTemporaryFile(max_size=lim.spool_over)  # noqa: SIM115 (returned)
+            if lim.spool_over is not None
+            else None
+        )
+        try:
+            await self._receive(feed, url, response, lim, status, body, spool)
+        except BaseException:
+            if spool is not None:
+                spool.close()
+            raise
+        if spool is not None:
+            spool.seek(0)
+            return _Hop(status, result=replace(_result(url, status, None, headers), file=spool))
+        return _Hop(status, result=_result(url, status, bytes(body), headers))
+
+    async def _receive(
+        self,
+        feed: str,
+        url: str,
+        response: httpx.Response,
+        lim: FetchLimits,
+        status: int,
+        body: bytearray,
+        spool: IO[bytes] | None,
+    ) -> None:
+        """Read the body into `spool` (when spooling) or `body`, within the size cap."""
+        size = 0
         try:
             # Bytes are counted after decompression, so a small gzip bomb is cut too.
             async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > lim.max_bytes:
+                size += len(chunk)
+                if size > lim.max_bytes:
                     raise FetchError(feed, _too_big(lim, "streamed"), status=status)
+                if spool is not None:
+                    spool.write(chunk)
+                else:
+                    body += chunk
         except httpx.TimeoutException as exc:
             raise FetchError(feed, self._read_timeout_message(url), status=status) from exc
         except httpx.DecodingError as exc:
@@ -265,7 +310,6 @@ class Fetcher:
             raise FetchError(
                 feed, f"connection lost reading {url}: {_describe(exc)}", status=status
             ) from exc
-        return _Hop(status, result=_result(url, status, bytes(body), headers))
 
     def _read_timeout_message(self, url: str) -> str:
         return f"timed out after {self.limits.read_timeout:g}s reading {url}"
@@ -307,21 +351,11 @@ def _result(url: str, status: int, body: bytes | None, headers: dict[str, str]) 
 def _replace_validators(
     result: FetchResult, etag: str | None, last_modified: str | None
 ) -> FetchResult:
-    return FetchResult(
-        result.url, result.status, result.body, result.headers, etag, last_modified, None
-    )
+    return replace(result, etag=etag, last_modified=last_modified, permanent_url=None)
 
 
 def _with_location(result: FetchResult, url: str, permanent_url: str | None) -> FetchResult:
-    return FetchResult(
-        url,
-        result.status,
-        result.body,
-        result.headers,
-        result.etag,
-        result.last_modified,
-        permanent_url,
-    )
+    return replace(result, url=url, permanent_url=permanent_url)
 
 
 def _status_error(feed: str, status: int, reason: str, headers: Mapping[str, str]) -> FetchError:
