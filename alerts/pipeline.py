@@ -597,9 +597,12 @@ class Pipeline:
         title = feed.title if feed else state.title
         parsed = await asyncio.to_thread(read_list, spec, state.name, body)
         if isinstance(parsed, Delta):
-            return change_items(
-                state.name, title, parsed.changes, published=parsed.published or now
-            ), None
+            occasion = parsed.published.isoformat() if parsed.published else ""
+            items = change_items(
+                state.name, title, parsed.changes, published=parsed.published or now,
+                occasion=occasion,
+            )  # fmt: skip
+            return items, None
         stored = await self.db(self.store.list_snapshot, state.name)
         previous: Snapshot | None = None
         if stored is not None and stored.format == spec.format.value:
@@ -614,7 +617,10 @@ class Pipeline:
             event(log, "list_baseline", feed=state.name, records=len(parsed.records))
         data = await asyncio.to_thread(dump_snapshot, parsed)
         snapshot = ListSnapshot(spec.format.value, parsed.published, len(parsed.records), data)
-        items = change_items(state.name, title, changes.changes, published=parsed.published or now)
+        items = change_items(
+            state.name, title, changes.changes, published=parsed.published or now,
+            occasion=now.isoformat(),
+        )  # fmt: skip
         return items, snapshot
 
     async def _with_articles(

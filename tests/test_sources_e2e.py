@@ -210,6 +210,23 @@ async def test_list_diff_sends_designation_added_to_the_subscriber_watching_that
     assert await service.pipeline.deliver_due() == []
 
 
+async def test_a_change_made_again_is_news_again(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    # Listed, delisted, listed again: every transition is an alert, even when the files
+    # are byte for byte the ones seen before.
+    url = feed_server.url("/list.xml")
+    service = await make_service(list_feed("uk-list", url, "uk-sanctions-list-xml", "UK list"))
+    counts = []
+    for fixture in ("v1", "v2", "v1", "v2"):
+        service.serve("/list.xml", f"lists/uk-sanctions-list-{fixture}.xml")
+        service.clock.advance(hours=6)
+        counts.append((await service.poll("uk-list")).new_items)
+    assert counts == [0, 3, 3, 3]
+    added = [r for r in service.items("uk-list") if r.designation["action"] == "added"]
+    assert [r.designation["id"] for r in added] == ["RUS9107", "CYB9105", "RUS9107"]
+
+
 @pytest.mark.parametrize(
     ("fixture", "error"),
     [

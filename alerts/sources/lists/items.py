@@ -3,8 +3,9 @@
 Each item carries a `DesignationRecord` (names, aliases, programmes, list), so entity
 watchlists match it by name without a text search, and a readable title and summary, so
 term watchlists, digests and story clustering treat it like any other item. Its guid names
-the list, the entry, the action and the record's content hash: the same change seen again
-(a delta file fetched twice) is the same item; a later amendment is a new one.
+the list, the entry, the action, the record's content hash and the `occasion` the change
+was seen on: the same change file fetched twice is the same item, while a person delisted
+and listed again, or an amendment that is reverted and made again, is news each time.
 """
 
 from __future__ import annotations
@@ -25,9 +26,15 @@ def change_items(
     changes: Iterable[Change],
     *,
     published: datetime | None,
+    occasion: str = "",
 ) -> list[Item]:
-    """Items for `changes` of the list published by `feed` (titled `list_title`)."""
-    return [_item(feed, list_title, change, published) for change in changes]
+    """Items for `changes` of the list published by `feed` (titled `list_title`).
+
+    `occasion` tells apart two sightings of an identical change: for a change file, its
+    publication date (a file fetched again gives the same items); for a diff of two full
+    lists, when the diff was made (diffs never repeat: the snapshot moves on with them).
+    """
+    return [_item(feed, list_title, change, published, occasion) for change in changes]
 
 
 def designation_record(change: Change) -> DesignationRecord:
@@ -51,7 +58,9 @@ def designation_record(change: Change) -> DesignationRecord:
     )
 
 
-def _item(feed: str, list_title: str, change: Change, published: datetime | None) -> Item:
+def _item(
+    feed: str, list_title: str, change: Change, published: datetime | None, occasion: str
+) -> Item:
     record = designation_record(change)
     what = f" ({', '.join(record.programmes)})" if record.programmes else ""
     verb = _VERB[change.action]
@@ -69,7 +78,7 @@ def _item(feed: str, list_title: str, change: Change, published: datetime | None
     digest = change.designation.content_hash[:16] if change.designation else ""
     return Item(
         feed=feed,
-        guid=f"{change.list}:{change.id}:{change.action.value}:{digest}",
+        guid=f"{change.list}:{change.id}:{change.action.value}:{digest}:{occasion}",
         link=None,
         title=title,
         summary="\n".join(lines),
