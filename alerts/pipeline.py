@@ -29,7 +29,7 @@ from alerts.classify import designation_facets, item_facets
 from alerts.config import Config, Settings
 from alerts.dedup.fingerprint import fingerprint, fingerprint_from_record, fingerprint_to_record
 from alerts.dedup.identity import FeedHabits, Verdict, lookup_keys, page_key, resolve
-from alerts.dedup.stories import StoryIndex
+from alerts.dedup.stories import Placement, StoryIndex, same_person
 from alerts.delivery.base import Channel
 from alerts.delivery.links import Links
 from alerts.dispatch import Dispatcher, Mailer, PlannedDigest, SendResult
@@ -186,7 +186,7 @@ class StoryTracker:
             fp = fingerprint_from_record(n.fingerprint) if n.fingerprint else None
             record = n.item.designation
             if story is None and record is not None:
-                placement = self.index.story_naming(record.names, at=now)
+                placement = await self._naming_story(record.names, now)
                 if placement is not None:
                     story, reason = placement.story_id, placement.reason
             if story is None and fp is not None:
@@ -204,6 +204,18 @@ class StoryTracker:
                 replace(n, identity=replace(n.identity, story_key=story), story_reason=reason)
             )
         return placed
+
+    async def _naming_story(self, names: Sequence[str], now: datetime) -> Placement | None:
+        """The story of the newest notice (else report) naming a listed entity, if any."""
+        candidates = self.index.naming_candidates(names, at=now)
+        if not candidates:
+            return None
+        found = await self._db(self.store.fingerprint_names, [c.item_id for c in candidates])
+        for candidate in candidates:
+            texts = found.get(candidate.item_id, ())
+            if any(same_person(listed, named) for listed in names for named in texts):
+                return candidate
+        return None
 
     def remember(
         self,

@@ -347,27 +347,44 @@ PRESS = (
 T = datetime(2026, 7, 1, 12, tzinfo=UTC)
 
 
-def test_a_list_change_joins_the_official_notice_naming_the_entity() -> None:
+def test_a_list_change_finds_the_official_notice_naming_the_entity_first() -> None:
     index = StoryIndex()
     index.add(1, "press", fingerprint("Banker blacklisted", PRESS), at=T, official=False)
     index.add(2, "notice", fingerprint("Russia-related designation", NOTICE), at=T, official=True)
     names = ("VOLKOVA, Marina Olegovna", "ВОЛКОВА, Марина Олеговна")
-    placement = index.story_naming(names, at=T + timedelta(hours=20))
-    assert placement is not None
-    assert (placement.story_id, placement.item_id) == ("notice", 2)
-    assert "VOLKOVA, Marina Olegovna" in placement.reason
+    found = index.naming_candidates(names, at=T + timedelta(hours=20))
+    assert [(p.story_id, p.item_id) for p in found] == [("notice", 2), ("press", 1)]
+    assert "VOLKOVA, Marina Olegovna" in found[0].reason
 
 
-def test_a_list_change_joins_the_press_when_there_is_no_notice() -> None:
+def test_a_list_change_finds_the_press_when_there_is_no_notice() -> None:
     index = StoryIndex()
     index.add(1, "press", fingerprint("Banker blacklisted", PRESS), at=T, official=False)
-    placement = index.story_naming(("Марина Волкова",), at=T)
-    assert placement is not None and placement.story_id == "press"
+    [found] = index.naming_candidates(("Марина Волкова",), at=T)
+    assert found.story_id == "press"
 
 
-def test_a_list_change_naming_no_one_in_the_window_starts_its_own_story() -> None:
+def test_a_list_change_naming_no_one_in_the_window_finds_nothing() -> None:
     index = StoryIndex()
     index.add(1, "press", fingerprint("Banker blacklisted", PRESS), at=T, official=False)
-    assert index.story_naming(("PETROVSKY, Ivan Sergeyevich",), at=T) is None
-    assert index.story_naming(("VOLKOVA",), at=T) is None  # one word: too ambiguous
-    assert index.story_naming(("VOLKOVA, Marina",), at=T + timedelta(days=10)) is None
+    assert index.naming_candidates(("PETROVSKY, Ivan Sergeyevich",), at=T) == []
+    assert index.naming_candidates(("VOLKOVA",), at=T) == []  # one word: too ambiguous
+    assert index.naming_candidates(("VOLKOVA, Marina",), at=T + timedelta(days=10)) == []
+
+
+@pytest.mark.parametrize(
+    ("listed", "named", "same"),
+    [
+        ("VOLKOVA, Marina Olegovna", "marina volkova", True),
+        ("VOLKOVA, Marina Olegovna", "марина волкова", True),
+        ("Marina Olegovna VOLKOVA", "marina olegovna volkova", True),
+        ("HASSAN, Ali", "ali hussein", False),  # one skeleton ("al hsn"), two people
+        ("HASSAN, Ali", "ali hassan", True),
+        ("VOLKOVA, Marina", "marina volkov", False),
+        ("VOLKOVA", "volkova", False),  # one word names no one
+    ],
+)
+def test_same_person_compares_whole_words(listed: str, named: str, same: bool) -> None:
+    from alerts.dedup.stories import same_person
+
+    assert same_person(listed, named) is same

@@ -48,6 +48,7 @@ Pure: no I/O; the caller persists fingerprints and story ids.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import deque
 from collections.abc import Iterable
@@ -57,6 +58,7 @@ from enum import Enum
 from typing import Final
 
 import numpy as np
+from anyascii import anyascii
 
 from alerts.dedup.fingerprint import MIN_SHINGLES, NUM_PERM, Fingerprint, signature_values
 
@@ -310,44 +312,39 @@ class StoryIndex:
             reason=f"{kind} sharing {evidence.describe(readable)} with {other} {entry.item_id}",
         )
 
-    def story_naming(self, names: Iterable[str], *, at: datetime) -> Placement | None:
-        """The story a sanctions list change belongs to: the newest one naming the entity.
+    def naming_candidates(self, names: Iterable[str], *, at: datetime) -> list[Placement]:
+        """Stories a sanctions list change may belong to: items naming the entity, best first.
 
         `names` are a designation's names as listed ("VOLKOVA, Marina Olegovna" reads as
-        "Marina Olegovna VOLKOVA"). Official notices are preferred to reports; only names of
-        two words or more count, and names carried by many stories (see `COMMON_KEY_ITEMS`)
-        link nothing. The list change joins the announcement and the press coverage of the
-        same action instead of arriving as an unrelated alert.
+        "Marina Olegovna VOLKOVA"). Items are found by name skeleton within the link window,
+        official notices before reports, newest first; only names of two words or more
+        count, and names carried by many stories (see `COMMON_KEY_ITEMS`) link nothing.
+        Skeletons drop vowels ("Ali Hassan" and "Ali Hussein" share one), so the caller
+        confirms a candidate by its full names (`same_person`) before joining its story.
         """
         when = _seconds(at)
         wanted: dict[str, str] = {}
         for name in names:
-            last, comma, first = name.partition(",")
-            spoken = f"{first} {last}" if comma else name
-            spoken = " ".join(spoken.casefold().split())
+            spoken = spoken_name(name)
             if " " in spoken:
                 wanted.setdefault(_skeleton(spoken), name)
-        for pool in (self._official_keys, self._press_keys):
-            best: tuple[_Entry, str] | None = None
+        found: list[tuple[bool, float, Placement]] = []
+        seen: set[int] = set()
+        for official, pool in ((True, self._official_keys), (False, self._press_keys)):
             for key, name in wanted.items():
                 if self._common(key):
                     continue
                 for item_id in pool.get(key, ()):
                     entry = self._entries[item_id]
-                    if abs(entry.at - when) > self._link_window:
+                    if item_id in seen or abs(entry.at - when) > self._link_window:
                         continue
-                    if best is None or entry.at > best[0].at:
-                        best = (entry, name)
-            if best is not None:
-                entry, name = best
-                other = "official notice" if entry.official else "report"
-                return Placement(
-                    story_id=entry.story_id,
-                    item_id=entry.item_id,
-                    score=1.0,
-                    reason=f"list change naming {name}, as {other} {entry.item_id} does",
-                )
-        return None
+                    seen.add(item_id)
+                    other = "official notice" if entry.official else "report"
+                    reason = f"list change naming {name}, as {other} {entry.item_id} does"
+                    placement = Placement(entry.story_id, entry.item_id, 1.0, reason)
+                    found.append((official, entry.at, placement))
+        found.sort(key=lambda f: (not f[0], -f[1]))
+        return [p for _, _, p in found]
 
     # ------------------------------------------------------------------ storing
 
@@ -531,8 +528,33 @@ _CYRILLIC_ENDINGS: Final = (
 )  # fmt: skip
 _VOWELS: Final = frozenset("aeiouyjh-")
 _PATRONYMIC: Final = ("ovich", "evich", "ovna", "evna", "ович", "евич", "овна", "евна")
+_LATIN_PATRONYMIC: Final = ("ovich", "evich", "ovna", "evna", "ovych", "evych", "ivna")
 _SKELETONS: dict[str, str] = {}
 _SKELETON_CACHE_LIMIT: Final = 1 << 16
+
+
+def spoken_name(name: str) -> str:
+    """A listed name in reading order, casefolded: "VOLKOVA, Marina" -> "marina volkova"."""
+    last, comma, first = name.partition(",")
+    return " ".join((f"{first} {last}" if comma else name).casefold().split())
+
+
+def same_person(listed: str, named: str) -> bool:
+    """Whether a listed name and a name found in text are the same, word for word.
+
+    Both are transliterated to Latin letters and casefolded; a patronymic on either side is
+    optional ("Marina Olegovna Volkova" is "Marina Volkova"). Stricter than the skeletons,
+    which stand for a spelling family: "Ali Hassan" is not "Ali Hussein".
+    """
+    a, b = _name_words(spoken_name(listed)), _name_words(spoken_name(named))
+    return len(a) >= 2 and a == b
+
+
+def _name_words(name: str) -> tuple[str, ...]:
+    words = [w for w in re.split(r"[^a-z0-9]+", anyascii(name).casefold()) if w]
+    if len(words) >= 3:
+        words = [w for w in words if not (len(w) > 5 and w.endswith(_LATIN_PATRONYMIC))]
+    return tuple(words)
 
 
 def _name_keys(names: tuple[str, ...]) -> tuple[str, ...]:

@@ -1496,6 +1496,18 @@ class Store:
                 if isinstance(fingerprint, dict)
             ]
 
+    def fingerprint_names(self, item_ids: Collection[int]) -> dict[int, tuple[str, ...]]:
+        """item id -> the names its fingerprint found in its text (none if unfingerprinted)."""
+        found: dict[int, tuple[str, ...]] = {}
+        with self._transaction("load the names of items", write=False) as session:
+            for chunk in _chunks(sorted(set(item_ids))):
+                stmt = select(ItemRow.id, ItemRow.fingerprint).where(ItemRow.id.in_(chunk))
+                for item_id, record in session.execute(stmt):
+                    names = record.get("names") if isinstance(record, dict) else None
+                    if isinstance(names, list):
+                        found[item_id] = tuple(str(n) for n in names)
+        return found
+
     def stories_by_url(self, url_keys: Collection[str]) -> dict[str, str]:
         """url key -> story key of stored items with that page URL (in any feed)."""
         found: dict[str, str] = {}
