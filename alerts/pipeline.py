@@ -452,6 +452,7 @@ class Pipeline:
                 self._log_poll(outcome)
                 return outcome
             snapshot: ListSnapshot | None = None
+            problems: list[str] = []
             if kind is SourceKind.LIST:
                 try:
                     body = result.file if result.file is not None else result.body
@@ -460,7 +461,7 @@ class Pipeline:
                 finally:
                     result.close()
             else:
-                items = await self._read_pages(state, feed, kind, result)
+                items, problems = await self._read_pages(state, feed, kind, result)
             # Identity from the text as published: what counts as furniture is learned as
             # polls go by, and must not make an item look edited (or new) when it does.
             known, dead = await self.db(self.store.identity_lookup, state.name, lookup_keys(items))
@@ -527,7 +528,7 @@ class Pipeline:
                     updates=updates,
                     guids_unreliable=resolution.habits.guids_unreliable,
                     links_unreliable=resolution.habits.links_unreliable,
-                    anomalies=resolution.anomalies,
+                    anomalies=[*resolution.anomalies, *problems],
                     boilerplate=sorted(boilerplate - state.boilerplate),
                     snapshot=snapshot,
                 )
@@ -564,12 +565,15 @@ class Pipeline:
 
     async def _read_pages(
         self, state: FeedState, feed: Feed | None, kind: SourceKind, first: FetchResult
-    ) -> list[Item]:
-        """Items of a feed, listing page or JSON API, following an API's next pages.
+    ) -> tuple[list[Item], list[str]]:
+        """Items of a feed, listing page or JSON API (following an API's next pages), and
+        the problems found in them (rows skipped, dates unread), for the feed's anomalies.
 
         Later pages are fetched unconditionally, up to the spec's `max_pages`; a failing
         later page fails the poll (nothing is stored, the next poll starts over), so a
-        half-read answer never passes for the whole one.
+        half-read answer never passes for the whole one. Stopping the service, or reaching
+        `max_pages` with more pages announced, keeps the pages read: identity dedup makes
+        the next poll's overlap harmless, and the page cap is reported.
         """
         spec = feed.spec if feed else None
         max_pages = spec.max_pages if isinstance(spec, JsonApiSpec) else 1
@@ -589,9 +593,11 @@ class Pipeline:
             )
             items.extend(page.items)
             problems.extend(page.problems)
+        if page.next_url and len(seen) >= max_pages > 1:
+            problems.append(f"stopped after max_pages = {max_pages}; more pages were announced")
         for problem in problems:
             event(log, "source_problem", level=logging.WARNING, feed=state.name, problem=problem)
-        return items
+        return items, problems
 
     async def _read_list(
         self, state: FeedState, feed: Feed | None, body: Source, *, now: datetime

@@ -331,6 +331,10 @@ async def test_listing_page_items_are_stored_with_facets(
     assert all(row.link and row.link.startswith(("http://", "https://")) for row in rows)
     assert all(facets_from_dict(r.facets).has("issuer", "US") for r in rows)
     assert any(facets_from_dict(r.facets).has("sanctions_action", "true") for r in rows)
+    # A row whose date is in an unexpected form ("Friday, 27 June") is kept, undated, and
+    # the oddity is on the feed's record for operators.
+    state = next(s for s in service.store.feed_states() if s.name == "ofac-actions")
+    assert any("27 June" in problem for problem in state.anomalies), state.anomalies
 
 
 async def test_listing_page_whose_layout_changed_is_a_source_error(
@@ -507,3 +511,18 @@ async def test_a_list_change_arrives_in_the_story_of_the_notice_naming_the_perso
     # second alert; it rides along with the next digest that carries news.
     assert await service.pipeline.deliver_due() == []
     assert len(smtp_server.messages) == 1
+
+
+async def test_a_failing_later_page_stores_nothing(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    page1 = json.loads((DATA / "listings/federal-register-page1.json").read_text())
+    page1["next_page_url"] = feed_server.url("/documents.json?page=2")
+    feed_server.route("/documents.json", body=json.dumps(page1).encode())
+    feed_server.route("/documents.json?page=2", status=500)
+    url = feed_server.url("/documents.json")
+    service = await make_service(f'[[feeds]]\nname = "fr"\nkind = "json"\nurl = "{url}"\n{FR_JSON}')
+    result = await service.poll("fr")
+    assert result.status == "error" and result.error is not None and "500" in result.error
+    assert service.items("fr") == []  # page 1 alone does not pass for the whole answer
+    assert service.feed_error("fr")[0] == 1
