@@ -735,8 +735,9 @@ _ISSUER = re.compile(r"^(?:[A-Za-z]{2,8})?$")
 # The keys each kind accepts beyond the common ones.
 _KIND_KEYS = {
     SourceKind.FEED: {"fetch_article"},
-    SourceKind.HTML: {"html"},
-    SourceKind.JSON: {"json"},
+    # Listing rows and API results are often bare titles: their pages hold the text.
+    SourceKind.HTML: {"html", "fetch_article"},
+    SourceKind.JSON: {"json", "fetch_article"},
     SourceKind.LIST: {"format", "max_removed_share"},
 }
 

@@ -275,9 +275,9 @@ def test_source_kinds_load_with_their_specs(tmp_path: Path) -> None:
             "max_removed_share: 2.0 is not above 0 and at most 1",
         ),
         (
-            '[[feeds]]\nname = "x"\nkind = "json"\nurl = "https://a.example/"\nfetch_article = true\n'
-            '[feeds.json]\nitems = "r"\ntitle = "t"\n',
-            "feeds[0] 'x'.fetch_article: not used by kind = \"json\"",
+            '[[feeds]]\nname = "x"\nkind = "list"\nurl = "https://a.example/"\nfetch_article = true\n'
+            'format = "eu-fsf-xml"\ninterval = "6h"\n',
+            "feeds[0] 'x'.fetch_article: not used by kind = \"list\"",
         ),
         (
             '[[feeds]]\nname = "x"\nurl = "https://a.example/"\nissuer = "United States"\n',
