@@ -25,7 +25,7 @@ from alerts.config import Settings, load_config
 from alerts.domain import facets_from_dict
 from alerts.pipeline import Pipeline, PollResult
 from alerts.sources.fetch import Fetcher, FetchLimits
-from alerts.store.models import FeedRow, ItemRow, ListSnapshotRow
+from alerts.store.models import FeedRow, ItemRow, ListSnapshotRow, MatchRow
 from alerts.store.repository import Store
 from tests.support.feed_server import FeedServer
 from tests.support.smtp_server import SmtpTestServer
@@ -526,3 +526,36 @@ async def test_a_failing_later_page_stores_nothing(
     assert result.status == "error" and result.error is not None and "500" in result.error
     assert service.items("fr") == []  # page 1 alone does not pass for the whole answer
     assert service.feed_error("fr")[0] == 1
+
+
+async def test_a_listing_row_is_matched_on_its_action_page(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    page = (
+        b"<!DOCTYPE html><html><head><title>Russia-related Designations</title></head><body>"
+        b"<main><article><h1>Russia-related Designations</h1>"
+        b"<p>The Office of Foreign Assets Control has added the following individual to its "
+        b"Specially Designated Nationals and Blocked Persons List: VOLKOVA, Marina Olegovna "
+        b"(a.k.a. Marina Volkova), born 3 March 1979, nationality Russia, pursuant to "
+        b"Executive Order 14024 for operating in the financial services sector of the "
+        b"Russian Federation economy.</p></article></main></body></html>"
+    )
+    feed_server.route(
+        "/recent-actions/20260701_1",
+        body=page,
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )
+    url = feed_server.url("/recent-actions")
+    service = await make_service(
+        f'[[feeds]]\nname = "ofac-actions"\nkind = "html"\nurl = "{url}"\nofficial = true\n'
+        f'issuer = "US"\nfetch_article = true\n{OFAC_HTML}'
+        + '[[watchlists]]\nname = "people"\nentities = [{ name = "Marina Volkova" }]\n'
+    )
+    service.serve("/recent-actions", "listings/ofac-recent-actions.html")
+    result = await service.poll("ofac-actions")
+    assert result.status == "fetched", result.error
+    row = next(r for r in service.items("ofac-actions") if r.link.endswith("/20260701_1"))
+    assert "VOLKOVA, Marina Olegovna" in row.content
+    with Session(service.store.engine) as session:
+        fields = session.scalars(select(MatchRow.field).where(MatchRow.item_id == row.id)).all()
+    assert "content" in fields
