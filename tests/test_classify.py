@@ -443,6 +443,14 @@ def test_designation_targets_come_from_country_programmes() -> None:
         ("KP", "Democratic People's Republic of Korea")
     ]
     assert programme_targets(["Global Human Rights", "ISIL (Da'esh) and Al-Qaida"]) == []
+    assert programme_targets(["CAATSA - RUSSIA"]) == [("RU", "CAATSA - RUSSIA")]
+    assert programme_targets(["Guinea-Bissau", "South Sudan"]) == [
+        ("GW", "Guinea-Bissau"),
+        ("SS", "South Sudan"),
+    ]
+    # The EU/UK Ukraine regime targets Ukrainians; OFAC's UKRAINE-EO programmes, Russia.
+    assert programme_targets(["Ukraine"]) == [("UA", "Ukraine")]
+    assert programme_targets(["UKRAINE-EO13662"]) == [("RU", "UKRAINE-EO13662")]
     record = DesignationRecord("uk", "RUS1", "added", "person", "X Y", programmes=("Russia",))
     facets = designation_facets(record, issuer="UK")
     assert facets.get("target") == ("RU",)

@@ -129,28 +129,46 @@ def designation_facets(record: DesignationRecord, *, issuer: str) -> ItemFacets:
     return ItemFacets(values, reasons)
 
 
-# Programme words that name a country without being its name. OFAC's UKRAINE-EO1366x
-# programmes are the Russia-related ones (Crimea, 2014): the target is Russia.
-_PROGRAMME_COUNTRIES = {"DPRK": "KP", "UKRAINE": "RU", "CAR": "CF", "DRC": "CD", "HK": "HK"}
-_PROGRAMME_WORDS = re.compile(r"[^\W\d_][^\W\d_' ]*(?:['\s][^\W\d_]+)*")
+# Programme words that name a country without being its name.
+_PROGRAMME_COUNTRIES = {"DPRK": "KP", "CAR": "CF", "DRC": "CD", "HK": "HK"}
+# OFAC's UKRAINE-EO1366x programmes are the Russia-related ones (Crimea, 2014); the EU's and
+# UK's "Ukraine" regimes (misappropriation of Ukrainian state funds) do target Ukrainians.
+_RUSSIA_RELATED = re.compile(r"^UKRAINE-EO\d", re.IGNORECASE)
+_PROGRAMME_WORDS = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 
 
 def programme_targets(programmes: Iterable[str]) -> list[tuple[str, str]]:
     """(ISO code, programme) for programmes named after a country: "RUSSIA-EO14024" -> RU,
-    "Democratic People's Republic of Korea" -> KP; thematic ones (CYBER2, SDGT) give none."""
+    "CAATSA - RUSSIA" -> RU, "Guinea-Bissau" -> GW, "Democratic People's Republic of
+    Korea" -> KP; thematic ones (CYBER2, SDGT, Global Human Rights) give none.
+
+    The longest run of words naming a country wins, leftmost first, so "Guinea-Bissau"
+    is not Guinea and "South Sudan" is not Sudan.
+    """
     found: dict[str, str] = {}
     for programme in programmes:
-        words = _PROGRAMME_WORDS.match(programme.strip())
-        if words is None:
-            continue
-        head = words.group().strip()
-        code = _PROGRAMME_COUNTRIES.get(head.upper())
-        if code is None and len(head) >= 4:
-            country = find_country(head)
-            code = country.code if country else None
+        code = _programme_country(programme.strip())
         if code is not None:
             found.setdefault(code, programme)
     return list(found.items())
+
+
+def _programme_country(programme: str) -> str | None:
+    if _RUSSIA_RELATED.match(programme):
+        return "RU"
+    words = _PROGRAMME_WORDS.findall(programme)
+    for size in range(min(len(words), 6), 0, -1):
+        for start in range(len(words) - size + 1):
+            run = words[start : start + size]
+            if size == 1 and (code := _PROGRAMME_COUNTRIES.get(run[0].upper())):
+                return code
+            for joined in (" ".join(run), "-".join(run)):
+                if len(joined) < 4:
+                    continue  # "US", "EO", "IT" in a code are not countries
+                country = find_country(joined)
+                if country is not None:
+                    return country.code
+    return None
 
 
 def _describe_all(reasons: Iterable[Reason]) -> tuple[str, ...]:
