@@ -804,8 +804,11 @@ def _source_kind(
                 raise ValueError('required for kind = "list"')
             spec = ListSpec.from_mapping(raw)
     except (ValueError, TypeError) as exc:
+        message = str(exc)
         key = {SourceKind.HTML: "html", SourceKind.JSON: "json"}.get(kind, "format")
-        check.add("feeds", i, key, str(exc).removeprefix("format: "), label)
+        if message.startswith("max_removed_share: "):
+            key = "max_removed_share"
+        check.add("feeds", i, key, message.removeprefix(f"{key}: "), label)
     return kind, spec
 
 

@@ -457,7 +457,7 @@ class Pipeline:
                 try:
                     body = result.file if result.file is not None else result.body
                     assert body is not None
-                    items, snapshot = await self._read_list(state, feed, body, now=now)
+                    items, snapshot, problems = await self._read_list(state, feed, body, now=now)
                 finally:
                     result.close()
             else:
@@ -601,8 +601,9 @@ class Pipeline:
 
     async def _read_list(
         self, state: FeedState, feed: Feed | None, body: Source, *, now: datetime
-    ) -> tuple[list[Item], ListSnapshot | None]:
-        """Designation items for what changed in a list file, and the snapshot to store.
+    ) -> tuple[list[Item], ListSnapshot | None, list[str]]:
+        """Designation items for what changed in a list file, the snapshot to store, and
+        what operators should know (a stored snapshot that could not be read).
 
         A change file (OFAC SLS, OpenSanctions delta) gives its changes as they are; a full
         list is diffed against the stored snapshot (none yet: a silent baseline). The diff
@@ -620,13 +621,16 @@ class Pipeline:
                 state.name, title, parsed.changes, published=parsed.published or now,
                 occasion=occasion,
             )  # fmt: skip
-            return items, None
+            return items, None, []
         stored = await self.db(self.store.list_snapshot, state.name)
         previous: Snapshot | None = None
+        problems: list[str] = []
         if stored is not None and stored.format == spec.format.value:
             try:
                 previous = await asyncio.to_thread(load_snapshot, stored.data)
             except ListFormatError as exc:  # written by another version: start again
+                problems.append(f"{exc.message}; this file is a new baseline, changes since "
+                                "the last good file are not announced")  # fmt: skip
                 event(log, "list_baseline", level=logging.WARNING, feed=state.name, why=str(exc))
         changes = await asyncio.to_thread(
             diff, previous, parsed, max_removed_share=spec.max_removed_share
@@ -639,7 +643,7 @@ class Pipeline:
             state.name, title, changes.changes, published=parsed.published or now,
             occasion=now.isoformat(),
         )  # fmt: skip
-        return items, snapshot
+        return items, snapshot, problems
 
     async def _with_articles(
         self,

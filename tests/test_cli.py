@@ -304,3 +304,32 @@ def test_send_test_deliveries_and_channels_commands(
     assert channels.exit_code == 0 and "hook" in channels.output
     resumed = invoke("channels", "resume", "hook", *common, env=env)
     assert "was not paused" in resumed.output
+
+
+def test_lists_shows_snapshots_and_rebaseline_drops_one(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.route(
+        "/uk.xml", body=(ROOT / "tests/data/lists/uk-sanctions-list-v1.xml").read_bytes()
+    )
+    config = tmp_path / "feeds.toml"
+    config.write_text(
+        f'[[feeds]]\nname = "uk-list"\nkind = "list"\nurl = "{feed_server.url("/uk.xml")}"\n'
+        'format = "uk-sanctions-list-xml"\ninterval = "6h"\n',
+        encoding="utf-8",
+    )
+    common = ["--config", str(config), "--database", f"sqlite:///{tmp_path / 'a.db'}"]
+    env = {"ALERTS_OUTBOX_DIR": str(tmp_path / "outbox")}
+    assert "no list snapshots" in invoke("lists", *common, env=env).output
+    polled = invoke("poll", "--once", *common, env=env)
+    assert polled.exit_code == 0, polled.output
+    shown = invoke("lists", *common, env=env)
+    assert "uk-list: 6 entries (uk-sanctions-list-xml), published 2026-06-30" in shown.output
+    dropped = invoke("lists", "rebaseline", "uk-list", *common, env=env)
+    assert "snapshot dropped; the next file is a silent baseline" in dropped.output
+    assert (
+        "no snapshot was stored"
+        in invoke("lists", "rebaseline", "uk-list", *common, env=env).output
+    )
+    unknown = CliRunner().invoke(main, ["lists", "rebaseline", "nope", *common], env=env)
+    assert unknown.exit_code != 0 and "unknown feed 'nope'" in unknown.output

@@ -272,7 +272,7 @@ def test_source_kinds_load_with_their_specs(tmp_path: Path) -> None:
         (
             '[[feeds]]\nname = "x"\nkind = "list"\nurl = "https://a.example/"\n'
             'format = "eu-fsf-xml"\ninterval = "6h"\nmax_removed_share = 2\n',
-            "max_removed_share: 2.0 is not above 0 and at most 1",
+            "feeds[0] 'x'.max_removed_share: 2.0 is not above 0 and at most 1",
         ),
         (
             '[[feeds]]\nname = "x"\nkind = "list"\nurl = "https://a.example/"\nfetch_article = true\n'

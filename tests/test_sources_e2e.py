@@ -559,3 +559,20 @@ async def test_a_listing_row_is_matched_on_its_action_page(
     with Session(service.store.engine) as session:
         fields = session.scalars(select(MatchRow.field).where(MatchRow.item_id == row.id)).all()
     assert "content" in fields
+
+
+async def test_an_unreadable_snapshot_starts_a_new_baseline_and_says_so(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    url = feed_server.url("/list.xml")
+    service = await make_service(list_feed("uk-list", url, "uk-sanctions-list-xml", "UK list"))
+    service.serve("/list.xml", "lists/uk-sanctions-list-v1.xml")
+    assert (await service.poll("uk-list")).status == "fetched"
+    with Session(service.store.engine) as session, session.begin():
+        session.get_one(ListSnapshotRow, 1).data = b"garbage"
+    service.serve("/list.xml", "lists/uk-sanctions-list-v2.xml")
+    result = await service.poll("uk-list")
+    assert (result.status, result.new_items) == ("fetched", 0)
+    state = next(s for s in service.store.feed_states() if s.name == "uk-list")
+    assert any("stored snapshot unreadable" in a for a in state.anomalies), state.anomalies
+    assert _snapshot(service.store) is not None and _snapshot(service.store)[2] != b"garbage"

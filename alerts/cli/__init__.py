@@ -4,7 +4,7 @@ Every command takes `--config PATH` (default `ALERTS_CONFIG`, else `./feeds.toml
 `--database URL` (default `ALERTS_DATABASE_URL`, else a SQLite file under `data/`).
 Configuration is validated before the database is touched; problems exit with status 2.
 Service commands live in `service`, watchlist tools in `watchlists`, the delivery log and
-channel health in `deliveries`.
+channel health in `deliveries`, list snapshots in `lists`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from alerts import __version__
-from alerts.cli import deliveries, items, service, watchlists
+from alerts.cli import deliveries, items, lists, service, watchlists
 
 __all__ = ["main"]
 
@@ -37,6 +37,7 @@ for command in (
     deliveries.deliveries,
     deliveries.send_test,
     deliveries.channels,
+    lists.lists,
     service.db,
     service.demo,
 ):

@@ -297,7 +297,7 @@ class Fetcher:
                 if size > lim.max_bytes:
                     raise FetchError(feed, _too_big(lim, "streamed"), status=status)
                 if spool is not None:
-                    spool.write(chunk)
+                    _spool_write(feed, spool, chunk)
                 else:
                     body += chunk
         except httpx.TimeoutException as exc:
@@ -313,6 +313,16 @@ class Fetcher:
 
     def _read_timeout_message(self, url: str) -> str:
         return f"timed out after {self.limits.read_timeout:g}s reading {url}"
+
+
+def _spool_write(feed: str, spool: IO[bytes], chunk: bytes) -> None:
+    """Write to the temporary file; a full disk is its own error, not "connection lost"."""
+    try:
+        spool.write(chunk)
+    except OSError as exc:
+        raise FetchError(
+            feed, f"could not write the download to a temporary file: {_describe(exc)}"
+        ) from exc
 
 
 def _too_big(lim: FetchLimits, how: str) -> str:

@@ -1054,6 +1054,35 @@ class Store:
                 return None
             return ListSnapshot(row.format, row.published_at, row.record_count, row.data)
 
+    def list_snapshots(self) -> list[tuple[str, ListSnapshot, datetime]]:
+        """(feed, snapshot without its data, fetched at) for every list source that has one."""
+        stmt = (
+            select(
+                FeedRow.name,
+                ListSnapshotRow.format,
+                ListSnapshotRow.published_at,
+                ListSnapshotRow.record_count,
+                ListSnapshotRow.fetched_at,
+            )
+            .join(FeedRow, FeedRow.id == ListSnapshotRow.feed_id)
+            .order_by(FeedRow.name)
+        )
+        with self._transaction("list the list snapshots", write=False) as session:
+            return [
+                (name, ListSnapshot(fmt, published, count, b""), fetched)
+                for name, fmt, published, count, fetched in session.execute(stmt)
+            ]
+
+    def drop_list_snapshot(self, feed: str) -> bool:
+        """Forget a list source's snapshot: its next file is a silent baseline. True if one
+        was stored. The way out when a real mass delisting is refused as a bad download."""
+        with self._transaction(f"drop the list snapshot of {feed!r}") as session:
+            row = self._feed(session, feed)
+            result = session.execute(
+                delete(ListSnapshotRow).where(ListSnapshotRow.feed_id == row.id)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
     def record_not_modified(self, feed: str, *, now: datetime, next_poll_at: datetime) -> None:
         """The server said 304: the feed is healthy and unchanged."""
         with self._transaction(f"record the poll of feed {feed!r}") as session:
