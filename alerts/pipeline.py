@@ -236,6 +236,23 @@ class StoryTracker:
                 self._added.add(item_id)
 
 
+DELTA_GAP = timedelta(hours=36)  # change files are daily; a day and a half apart is a gap
+
+
+def _delta_gap(stored: ListSnapshot | None, published: datetime | None) -> list[str]:
+    """A warning when this change file was published long after the last one read."""
+    if stored is None or stored.published is None or published is None:
+        return []
+    gap = published - stored.published
+    if gap <= DELTA_GAP:
+        return []
+    return [
+        f"change file of {published:%Y-%m-%d %H:%M} follows one of "
+        f"{stored.published:%Y-%m-%d %H:%M}: files published in between (if any) were "
+        "missed; compare with the full list"
+    ]
+
+
 def _classified(items: Sequence[Item], *, issuer: str, official: bool) -> list[Item]:
     """Items with their facets: from the record for designations, else from the text."""
     out = []
@@ -615,16 +632,20 @@ class Pipeline:
             raise ParseError(state.name, "not configured as a list source (no format)")
         title = feed.title if feed else state.title
         parsed = await asyncio.to_thread(read_list, spec, state.name, body)
+        stored = await self.db(self.store.list_snapshot, state.name)
         if isinstance(parsed, Delta):
             occasion = parsed.published.isoformat() if parsed.published else ""
             items = change_items(
                 state.name, title, parsed.changes, published=parsed.published or now,
                 occasion=occasion,
             )  # fmt: skip
-            return items, None, []
-        stored = await self.db(self.store.list_snapshot, state.name)
+            # Only the publication date is kept for a change file: enough to notice that
+            # files were missed while the source was failing (they are not fetched again).
+            problems = _delta_gap(stored, parsed.published)
+            mark = ListSnapshot(spec.format.value, parsed.published, len(parsed.changes), b"")
+            return items, mark, problems
         previous: Snapshot | None = None
-        problems: list[str] = []
+        problems = []
         if stored is not None and stored.format == spec.format.value:
             try:
                 previous = await asyncio.to_thread(load_snapshot, stored.data)

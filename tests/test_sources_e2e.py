@@ -576,3 +576,24 @@ async def test_an_unreadable_snapshot_starts_a_new_baseline_and_says_so(
     state = next(s for s in service.store.feed_states() if s.name == "uk-list")
     assert any("stored snapshot unreadable" in a for a in state.anomalies), state.anomalies
     assert _snapshot(service.store) is not None and _snapshot(service.store)[2] != b"garbage"
+
+
+async def test_a_gap_between_change_files_is_reported(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    url = feed_server.url("/changes")
+    service = await make_service(list_feed("us-sls", url, "ofac-sls-delta", "OFAC SDN list"))
+    first = (DATA / "lists/ofac-sls-delta.xml").read_text(encoding="utf-8")
+    service.server.route("/changes", body=first.encode())
+    assert (await service.poll("us-sls")).new_items == 3
+    # The next file read is four days later: the ones in between were never fetched.
+    later = first.replace(
+        "<datePublished>2026-07-01T00:00:00-04:00</datePublished>",
+        "<datePublished>2026-07-05T00:00:00-04:00</datePublished>",
+    )
+    service.server.route("/changes", body=later.encode())
+    service.clock.advance(days=4)
+    result = await service.poll("us-sls")
+    assert result.status == "fetched" and result.new_items == 3  # each change, again: news
+    state = next(s for s in service.store.feed_states() if s.name == "us-sls")
+    assert any("were missed" in a for a in state.anomalies), state.anomalies

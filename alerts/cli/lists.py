@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from alerts.cli.common import Context, common_options, errors_reported, with_store
+from alerts.sources.lists.spec import ListFormat, ListSpec
 
 
 def _when(value: datetime | None) -> str:
@@ -26,10 +27,18 @@ def lists(click_ctx: click.Context, config_path: str | None, database: str | Non
         if not rows:
             click.echo("no list snapshots stored yet")
         for name, snap, fetched in rows:
+            what = "changes in the last file" if _is_delta(snap.format) else "entries"
             click.echo(
-                f"{name}: {snap.record_count} entries ({snap.format}), published "
+                f"{name}: {snap.record_count} {what} ({snap.format}), published "
                 f"{_when(snap.published)}, read {_when(fetched)}"
             )
+
+
+def _is_delta(fmt: str) -> bool:
+    try:
+        return ListSpec(ListFormat(fmt)).is_delta
+    except ValueError:
+        return False
 
 
 @lists.command("rebaseline")
