@@ -6,8 +6,8 @@ Scores `alerts.classify.classify` on the sets in tests/data/classify/:
   while tuning);
 * blind1.jsonl, written after the first round of rules and scored blind once, then seen
   while the second round was tuned: tuning data now;
-* blind2.jsonl, written after the second round was frozen and scored once: the only
-  blind figures.
+* blind2.jsonl, written after the second round was frozen and scored once;
+* blind3.jsonl, written by another engineer without reading the rules, scored once.
 
 It prints precision/recall/F1 for `sanctions_action`, issuer accuracy on positives,
 targets exact-match and action-type accuracy on true positives, the confusion cases, and
@@ -67,11 +67,13 @@ def main() -> None:
     labelled = load("labelled.jsonl")
     blind1 = load("blind1.jsonl")
     blind2 = load("blind2.jsonl")
+    blind3 = load("blind3.jsonl")
     splits = {
         "in-sample (seen)": [e for e in labelled if not is_held_out(e)],
         "held-out 30% (seen)": [e for e in labelled if is_held_out(e)],
         "blind-1 (seen in round 2)": blind1,
         "blind-2 (blind, scored once)": blind2,
+        "blind-3 (another author, scored once)": blind3,
     }
     print("| set | items | TP/FP/FN/TN | precision | recall | F1 | issuer acc. | targets exact "
           "| action type |")  # fmt: skip

@@ -63,6 +63,14 @@ def test_blind2_is_big_enough_and_guards_precision() -> None:
     assert score(examples).precision >= 0.95
 
 
+def test_blind3_is_kept_and_guards_precision() -> None:
+    # Written by another engineer without reading the rules and scored once; like blind-2,
+    # only precision is guarded so that tuning does not quietly fit it.
+    examples = _load("blind3.jsonl")
+    assert len(examples) == 40
+    assert score(examples).precision >= 0.95
+
+
 def test_sanctions_word_gate_agrees_with_the_lexicon() -> None:
     # `mentions_sanctions` is one scan standing in for every SANCTIONS_TERMS entry.
     texts = [t for name in ("labelled.jsonl", "blind1.jsonl") for e in _load(name)
