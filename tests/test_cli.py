@@ -323,6 +323,8 @@ def test_lists_shows_snapshots_and_rebaseline_drops_one(
     assert "no list snapshots" in invoke("lists", *common, env=env).output
     polled = invoke("poll", "--once", *common, env=env)
     assert polled.exit_code == 0, polled.output
+    table = invoke("feeds", *common, env=env)
+    assert "uk-list" in table.output and "list" in table.output.split("uk-list", 1)[1]
     shown = invoke("lists", *common, env=env)
     assert "uk-list: 6 entries (uk-sanctions-list-xml), published 2026-06-30" in shown.output
     dropped = invoke("lists", "rebaseline", "uk-list", *common, env=env)

@@ -204,7 +204,7 @@ def feeds(config_path: str | None, database: str | None) -> None:
     """Table of feeds: last success, last error, items, next poll."""
     with errors_reported():
         ctx = Context(config_path, database)
-        ctx.config()  # refuse to show state for an invalid configuration
+        config = ctx.config()  # refuse to show state for an invalid configuration
         engine = open_database(ctx.settings)
         try:
             states = Store(engine).feed_states()
@@ -213,6 +213,7 @@ def feeds(config_path: str | None, database: str | None) -> None:
         table = Table(title="Feeds")
         for column in (
             "feed",
+            "kind",
             "enabled",
             "items",
             "last success",
@@ -224,8 +225,13 @@ def feeds(config_path: str | None, database: str | None) -> None:
         ):
             table.add_column(column, overflow="fold")
         for s in states:
+            declared = config.feed(s.name)
+            kind = declared.kind.value if declared else "-"
+            if declared and declared.issuer:
+                kind += f" ({declared.issuer})"
             table.add_row(
                 s.name,
+                kind,
                 "yes" if s.enabled else "no",
                 str(s.item_count),
                 _when(s.last_success_at),
