@@ -29,7 +29,7 @@ from alerts.classify import designation_facets, item_facets
 from alerts.config import Config, Settings
 from alerts.dedup.fingerprint import fingerprint, fingerprint_from_record, fingerprint_to_record
 from alerts.dedup.identity import FeedHabits, Verdict, lookup_keys, page_key, resolve
-from alerts.dedup.stories import Placement, StoryIndex, same_person
+from alerts.dedup.stories import ListingIndex, Placement, StoryIndex, same_person
 from alerts.delivery.base import Channel
 from alerts.delivery.links import Links
 from alerts.dispatch import Dispatcher, Mailer, PlannedDigest, SendResult
@@ -118,6 +118,10 @@ class StoryTracker:
         self.lock = asyncio.Lock()
         self._cursor = 0  # every stored item up to this id is in the index (or too old)
         self._added: set[int] = set()  # ids above the cursor that are in the index already
+        # List changes by listed name, so later news naming the person joins their story.
+        self.listings = ListingIndex()
+        self._listing_cursor = 0
+        self._listed: set[int] = set()  # ids above that cursor already in `listings`
 
     async def load(self) -> int:
         """Add the fingerprinted items stored since the last load; how many were added."""
@@ -144,6 +148,14 @@ class StoryTracker:
                 added += 1
             self._cursor = max(self._cursor, point.item_id)
         self._added = {i for i in self._added if i > self._cursor}
+        changes = await self._db(
+            self.store.designation_points, since=since, after_id=self._listing_cursor
+        )
+        for item_id, story_key, fetched_at, names in changes:
+            if item_id not in self._listed:
+                self.listings.add(item_id, story_key, names, at=fetched_at)
+            self._listing_cursor = max(self._listing_cursor, item_id)
+        self._listed = {i for i in self._listed if i > self._listing_cursor}
         return added
 
     async def fingerprint(self, new: Sequence[NewItem]) -> list[NewItem]:
@@ -195,6 +207,11 @@ class StoryTracker:
                 )
                 if placement is not None:
                     story, reason = placement.story_id, placement.reason
+            if story is None and fp is not None and n.item.facets.has("sanctions_action", "true"):
+                # News of an action naming someone listed in the last days: the listing's story.
+                placement = self.listings.find(fp.names, at=now)
+                if placement is not None:
+                    story, reason = placement.story_id, placement.reason
             story = story or n.identity.story_key
             if fp is not None:
                 batch.add(-1 - position, story, fp, at=now, official=official)
@@ -228,6 +245,10 @@ class StoryTracker:
         """Add the stored items of a poll to the index. Call with `lock` held."""
         for n in new:
             item_id = item_ids.get(n.identity.key)
+            if item_id is not None and n.item.designation is not None:
+                self.listings.add(item_id, n.identity.story_key, n.item.designation.names, at=now)
+                if item_id > self._listing_cursor:
+                    self._listed.add(item_id)
             if item_id is None or n.fingerprint is None:
                 continue
             fp = fingerprint_from_record(n.fingerprint)

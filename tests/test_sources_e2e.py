@@ -597,3 +597,33 @@ async def test_a_gap_between_change_files_is_reported(
     assert result.status == "fetched" and result.new_items == 3  # each change, again: news
     state = next(s for s in service.store.feed_states() if s.name == "us-sls")
     assert any("were missed" in a for a in state.anomalies), state.anomalies
+
+
+async def test_news_after_a_listing_joins_its_story_even_after_a_restart(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    uk = list_feed("uk-list", feed_server.url("/uk.xml"), "uk-sanctions-list-xml", "UK list")
+    press = (
+        "<item><guid>wire-volkova</guid><title>Britain sanctions Russian financier Marina "
+        "Volkova</title><link>https://wire.example/volkova</link><description>The UK "
+        "imposed an asset freeze and a travel ban on Marina Volkova, a financier it accuses "
+        "of moving money for Russian arms makers through front companies in Dubai and "
+        "Istanbul, the Foreign Office said on Wednesday.</description></item>"
+    )
+    config = f'[[feeds]]\nname = "wire"\nurl = "{feed_server.url("/wire.xml")}"\n' + uk
+    service = await make_service(config)
+    service.serve("/uk.xml", "lists/uk-sanctions-list-v1.xml")
+    await service.poll("uk-list")
+    service.serve("/uk.xml", "lists/uk-sanctions-list-v2.xml")
+    service.clock.advance(hours=6)
+    assert (await service.poll("uk-list")).new_items == 3
+    listing = next(r for r in service.items("uk-list") if r.designation["action"] == "added")
+
+    # A restarted service rebuilds what it knows of recent list changes from the store.
+    restarted = await make_service(config)
+    restarted.clock.now = service.clock.now + timedelta(hours=2)
+    feed_server.route("/wire.xml", body=rss(press))
+    assert (await restarted.poll("wire")).new_items == 1
+    [report] = restarted.items("wire")
+    assert report.story_key == listing.story_key
+    assert "listed as VOLKOVA, Marina Olegovna" in report.story_reason

@@ -388,3 +388,19 @@ def test_same_person_compares_whole_words(listed: str, named: str, same: bool) -
     from alerts.dedup.stories import same_person
 
     assert same_person(listed, named) is same
+
+
+def test_news_naming_a_listed_person_finds_the_list_change() -> None:
+    from alerts.dedup.stories import ListingIndex
+
+    listings = ListingIndex()
+    listings.add(7, "listing-7", ("VOLKOVA, Marina Olegovna", "ВОЛКОВА, Марина Олеговна"), at=T)
+    listings.add(8, "listing-8", ("HASSAN, Ali",), at=T)
+    found = listings.find(("marina volkova", "moscow exchange"), at=T + timedelta(hours=3))
+    assert found is not None and (found.story_id, found.item_id) == ("listing-7", 7)
+    assert found.reason == (
+        "names marina volkova, listed as VOLKOVA, Marina Olegovna by list change 7"
+    )
+    assert listings.find(("ali hussein",), at=T) is None  # one skeleton, another person
+    assert listings.find(("marina volkova",), at=T + timedelta(days=5)) is None  # too late
+    assert len(listings) == 3

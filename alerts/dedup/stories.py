@@ -595,3 +595,69 @@ def _skeleton(name: str) -> str:
         _SKELETONS.clear()
     _SKELETONS[name] = key
     return key
+
+
+class ListingIndex:
+    """Recent sanctions list changes by the names they list, so that news naming a listed
+    person later joins the list change's story (the reverse of `naming_candidates`).
+
+    List changes are not in `StoryIndex` (they have no text to fingerprint); this keeps
+    their names for `link_window`. A report joins only on a whole-word name match
+    (`same_person`), and the caller asks only for items classified as sanctions actions,
+    so a court story that happens to name a listed person days later stays apart.
+    """
+
+    def __init__(self, *, link_window: timedelta = timedelta(days=4)) -> None:
+        self._window = link_window.total_seconds()
+        self._by_key: dict[str, list[tuple[float, int, str, str]]] = {}
+        self._count = 0
+        self._prune_at = _LISTING_PRUNE_AT
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, item_id: int, story_id: str, names: Iterable[str], *, at: datetime) -> None:
+        """Remember a stored list change's names (primary name and strong aliases)."""
+        when = _seconds(at)
+        for name in dict.fromkeys(names):
+            spoken = spoken_name(name)
+            if " " not in spoken:
+                continue  # one word names no one
+            self._by_key.setdefault(_skeleton(spoken), []).append((when, item_id, story_id, name))
+            self._count += 1
+        if self._count > self._prune_at:
+            self._prune(when)
+
+    def find(self, names: Iterable[str], *, at: datetime) -> Placement | None:
+        """The story of the newest list change within the window listing one of `names`."""
+        when = _seconds(at)
+        best: tuple[float, int, str, str, str] | None = None
+        for named in names:
+            for seen, item_id, story_id, listed in self._by_key.get(_skeleton(named), ()):
+                if abs(seen - when) > self._window or not same_person(listed, named):
+                    continue
+                if best is None or seen > best[0]:
+                    best = (seen, item_id, story_id, listed, named)
+        if best is None:
+            return None
+        _, item_id, story_id, listed, named = best
+        return Placement(
+            story_id=story_id,
+            item_id=item_id,
+            score=1.0,
+            reason=f"names {named}, listed as {listed} by list change {item_id}",
+        )
+
+    def _prune(self, now: float) -> None:
+        horizon = now - self._window
+        kept: dict[str, list[tuple[float, int, str, str]]] = {}
+        for key, rows in self._by_key.items():
+            recent = [r for r in rows if r[0] >= horizon]
+            if recent:
+                kept[key] = recent
+        self._by_key = kept
+        self._count = sum(map(len, kept.values()))
+        self._prune_at = max(_LISTING_PRUNE_AT, 2 * self._count)  # amortised: not every add
+
+
+_LISTING_PRUNE_AT: Final = 50_000

@@ -41,6 +41,7 @@ from alerts.domain import (
     Subscription,
     SubscriptionOrigin,
     Watchlist,
+    designation_from_dict,
     designation_to_dict,
     entity_from_dict,
     entity_to_dict,
@@ -1524,6 +1525,28 @@ class Store:
                 for item_id, story_key, fingerprint, fetched_at, official in session.execute(stmt)
                 if isinstance(fingerprint, dict)
             ]
+
+    def designation_points(
+        self, *, since: datetime, after_id: int = 0
+    ) -> list[tuple[int, str, datetime, tuple[str, ...]]]:
+        """(item id, story key, fetched at, listed names) of list changes fetched since
+        `since` with an id above `after_id`, by id: what `ListingIndex` is rebuilt from."""
+        stmt = (
+            select(ItemRow.id, ItemRow.story_key, ItemRow.fetched_at, ItemRow.designation)
+            .where(
+                ItemRow.fetched_at >= since,
+                ItemRow.id > after_id,
+                ItemRow.designation.is_not(None),
+            )
+            .order_by(ItemRow.id)
+        )
+        out = []
+        with self._transaction("load list changes", write=False) as session:
+            for item_id, story_key, fetched_at, data in session.execute(stmt):
+                record = designation_from_dict(data)
+                if record is not None:
+                    out.append((item_id, story_key, fetched_at, record.names))
+        return out
 
     def fingerprint_names(self, item_ids: Collection[int]) -> dict[int, tuple[str, ...]]:
         """item id -> the names its fingerprint found in its text (none if unfingerprinted)."""
