@@ -301,3 +301,18 @@ def test_a_spec_is_read_from_a_feeds_toml_table() -> None:
         ListingSpec.from_mapping({"item": "li", "title": "a", "date_formats": 3})
     with pytest.raises(ValueError, match="title: must be a string"):
         ListingSpec.from_mapping({"item": "li", "title": ["a"]})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("令和8年7月1日", datetime(2026, 7, 1, tzinfo=UTC)),
+        ("令和 8 年7月1日", datetime(2026, 7, 1, tzinfo=UTC)),
+        ("令和元年5月1日", datetime(2019, 5, 1, tzinfo=UTC)),  # the era's first year
+        ("2026年7月1日", datetime(2026, 7, 1, tzinfo=UTC)),
+    ],
+)
+def test_japanese_era_dates_read_as_gregorian(text: str, expected: datetime) -> None:
+    from alerts.sources.listing import parse_date
+
+    assert parse_date(text, ["%Y年%m月%d日"]) == expected

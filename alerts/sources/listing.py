@@ -152,9 +152,12 @@ def parse_date(text: str, formats: Sequence[str]) -> datetime | None:
     """A UTC datetime from `text` in one of the strptime `formats`, or None.
 
     Extra whitespace, ordinal suffixes ("July 1st") and trailing punctuation are tolerated;
-    a date without a zone is taken as midnight (or the time given) in UTC.
+    a date without a zone is taken as midnight (or the time given) in UTC. Japanese era
+    years ("令和8年7月1日", Reiwa 8) read as Gregorian ("2026年7月1日"), so one format,
+    "%Y年%m月%d日", covers Japanese government pages whichever they print.
     """
     cleaned = _ORDINAL.sub(r"\1", _SPACES.sub(" ", text).strip()).strip(" .,;")
+    cleaned = _REIWA.sub(lambda m: f"{2018 + _era_year(m.group(1))}年", cleaned)
     for fmt in formats:
         try:
             parsed = datetime.strptime(cleaned, _SPACES.sub(" ", fmt).strip())  # noqa: DTZ007
@@ -162,6 +165,13 @@ def parse_date(text: str, formats: Sequence[str]) -> datetime | None:
             continue
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     return None
+
+
+_REIWA = re.compile(r"令和\s*(元|\d{1,2})\s*年")
+
+
+def _era_year(value: str) -> int:
+    return 1 if value == "元" else int(value)  # 元年: the era's first year
 
 
 def date_format_problems(formats: Iterable[str]) -> list[str]:
