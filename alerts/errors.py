@@ -7,8 +7,11 @@ AlertsError
 │   ├── ParseError       the body is not a feed we can read
 │   └── ExtractionError  an article page gave no usable text (the item keeps its feed text)
 ├── StoreError           the database refused or is unreachable
-└── DeliveryError        one channel could not take a digest (carries the channel name)
-    └── PermanentDeliveryError   retrying cannot help (bad address, 4xx other than 429)
+├── DeliveryError        one channel could not take a digest (carries the channel name)
+│   └── PermanentDeliveryError   retrying cannot help (bad address, 4xx other than 429)
+└── AccountError         a user, login or API token request refused (alerts.accounts)
+    ├── UnknownAccountError  no such user or token
+    └── AccountExistsError   the username is taken
 """
 
 from __future__ import annotations

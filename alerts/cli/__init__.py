@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from alerts import __version__
-from alerts.cli import deliveries, items, lists, service, watchlists
+from alerts.cli import deliveries, items, lists, service, users, watchlists
 
 __all__ = ["main"]
 
@@ -38,6 +38,9 @@ for command in (
     deliveries.send_test,
     deliveries.channels,
     lists.lists,
+    users.users,
+    users.tokens,
+    users.audit,
     service.db,
     service.demo,
 ):
