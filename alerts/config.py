@@ -565,8 +565,14 @@ def _validate(name: str, text: str, data: dict[str, Any], env: Mapping[str, str]
         for i, raw in enumerate(tables["watchlists"])
         if (w := _watchlist(check, i, raw)) is not None
     ]
-    _check_list_facets(check, tables, feeds)
     watchlists, watchlist_problems = _compilable(check, parsed, tables["watchlists"])
+    # A watchlist naming a list source that is gone is rejected like one that does not
+    # compile (its saved version keeps working); a subscription filter doing so is an error.
+    stale = _stale_list_facets(check, tables, feeds)
+    for name, problems in stale.items():
+        if name in {w.name for w in watchlists}:
+            watchlist_problems.extend(problems)
+    watchlists = [w for w in watchlists if w.name not in stale]
     good_names = {w.name for w in watchlists}
     rejected = tuple(w.name for _, w in parsed if w.name not in good_names)
     channels = [
@@ -742,12 +748,15 @@ _KIND_KEYS = {
 }
 
 
-def _check_list_facets(
+def _stale_list_facets(
     check: _Checker, tables: Mapping[str, list[dict[str, Any]]], feeds: list[Feed]
-) -> None:
+) -> dict[str, list[ConfigProblem]]:
     """`list:x` in a watchlist query or a subscription filter must name a list source: a
-    typo would otherwise never match anything, silently."""
+    typo would otherwise never match anything, silently. Watchlists with such a query are
+    returned (name -> problems); subscription filters are added to `check` as errors."""
     lists = {f.name.casefold() for f in feeds if f.kind is SourceKind.LIST}
+    known = ", ".join(sorted(lists)) or "none configured"
+    stale: dict[str, list[ConfigProblem]] = {}
     places = [("watchlists", key) for key in ("queries", "exclude")] + [("subscriptions", "filter")]
     for table, key in places:
         for i, raw in enumerate(tables[table]):
@@ -757,26 +766,33 @@ def _check_list_facets(
                 continue
             label = str(raw.get("name", ""))
             for text in texts:
-                if not isinstance(text, str):
-                    continue
-                try:
-                    node = parse_query(text)
-                except QueryError:
-                    continue  # reported with the watchlist's other problems
-                for leaf in leaves(node):
-                    if (
-                        isinstance(leaf, Facet)
-                        and leaf.name == "list"
-                        and leaf.value.casefold() not in lists
-                    ):
-                        known = ", ".join(sorted(lists)) or "none configured"
-                        check.add(
-                            table,
-                            i,
-                            key,
-                            f'list:{leaf.value} names no list source (kind = "list"): {known}',
-                            label,
-                        )
+                for name in _list_facet_values(text):
+                    if name.casefold() in lists:
+                        continue
+                    message = f'list:{name} names no list source (kind = "list"): {known}'
+                    if table == "subscriptions":
+                        check.add(table, i, key, message, label)
+                        continue
+                    line = check.lines.line_of(table, i, key, text) or check.lines.line(
+                        table, i, key
+                    )
+                    where = f'watchlist "{label}"'
+                    if line is not None:
+                        where = f"line {line}, {where}"
+                    stale.setdefault(label, []).append(
+                        ConfigProblem(check.path, where, f"{key}: {message}")
+                    )
+    return stale
+
+
+def _list_facet_values(text: object) -> list[str]:
+    if not isinstance(text, str):
+        return []
+    try:
+        node = parse_query(text)
+    except QueryError:
+        return []  # reported with the watchlist's other problems
+    return [leaf.value for leaf in leaves(node) if isinstance(leaf, Facet) and leaf.name == "list"]
 
 
 def _source_kind(

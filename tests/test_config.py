@@ -304,15 +304,24 @@ def test_subscription_filter_is_checked(tmp_path: Path) -> None:
 
 
 def test_list_facets_must_name_a_list_source(tmp_path: Path) -> None:
-    text = KINDS + (
+    watch = (
         '\n[[watchlists]]\nname = "listings"\nqueries = ["list:sdn AND designation:added", '
         '"list:us-ofac-sdn"]\n'
+        '\n[[watchlists]]\nname = "fine"\nqueries = ["list:sdn"]\n'
         '\n[[channels]]\nname = "hook"\ntype = "webhook"\nurl = "https://h.example/"\n'
-        '\n[[subscriptions]]\nname = "s"\nwatchlists = ["listings"]\nchannel = "hook"\n'
+    )
+    # A watchlist naming a list source that is gone is rejected, not the whole file: the
+    # service keeps running with its saved version, and `alerts check` reports it.
+    config = load_config(write(tmp_path, KINDS + watch), environ={})
+    assert [w.name for w in config.watchlists] == ["fine"]
+    assert config.rejected_watchlists == ("listings",)
+    [problem] = [str(p) for p in config.watchlist_problems]
+    assert 'watchlist "listings": queries: list:us-ofac-sdn names no list source' in problem
+    assert '(kind = "list"): sdn' in problem
+    # A subscription filter doing so is an error like any other in a subscription.
+    subscribe = (
+        '\n[[subscriptions]]\nname = "s"\nwatchlists = ["fine"]\nchannel = "hook"\n'
         'filter = "list:uk-list"\n'
     )
-    found = problems(tmp_path, text)
-    assert len(found) == 2, found
-    assert "watchlists[0] 'listings'.queries: list:us-ofac-sdn names no list source" in found[0]
-    assert '(kind = "list"): sdn' in found[0]
-    assert "subscriptions[0] 's'.filter: list:uk-list names no list source" in found[1]
+    found = problems(tmp_path, KINDS + watch + subscribe)
+    assert any("subscriptions[0] 's'.filter: list:uk-list names no list source" in p for p in found)
