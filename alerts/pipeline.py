@@ -149,12 +149,17 @@ class StoryTracker:
             self._cursor = max(self._cursor, point.item_id)
         self._added = {i for i in self._added if i > self._cursor}
         changes = await self._db(
-            self.store.designation_points, since=since, after_id=self._listing_cursor
+            self.store.designation_points,
+            since=self.clock() - self.listings.window,
+            after_id=self._listing_cursor,
         )
-        for item_id, story_key, fetched_at, names in changes:
-            if item_id not in self._listed:
-                self.listings.add(item_id, story_key, names, at=fetched_at)
-            self._listing_cursor = max(self._listing_cursor, item_id)
+        for point in changes:
+            if point.item_id not in self._listed and point.action in LISTING_ACTIONS:
+                self.listings.add(
+                    point.item_id, point.story_key, point.names, at=point.fetched_at,
+                    issuer=point.issuer,
+                )  # fmt: skip
+            self._listing_cursor = max(self._listing_cursor, point.item_id)
         self._listed = {i for i in self._listed if i > self._listing_cursor}
         return added
 
@@ -209,7 +214,9 @@ class StoryTracker:
                     story, reason = placement.story_id, placement.reason
             if story is None and fp is not None and n.item.facets.has("sanctions_action", "true"):
                 # News of an action naming someone listed in the last days: the listing's story.
-                placement = self.listings.find(fp.names, at=now)
+                named = [name for name in fp.names if not self.index.is_common(name)]
+                issuer = next(iter(n.item.facets.get("issuer")), "")
+                placement = self.listings.find(named, at=now, issuer=issuer)
                 if placement is not None:
                     story, reason = placement.story_id, placement.reason
             story = story or n.identity.story_key
@@ -245,8 +252,12 @@ class StoryTracker:
         """Add the stored items of a poll to the index. Call with `lock` held."""
         for n in new:
             item_id = item_ids.get(n.identity.key)
-            if item_id is not None and n.item.designation is not None:
-                self.listings.add(item_id, n.identity.story_key, n.item.designation.names, at=now)
+            record = n.item.designation
+            if item_id is not None and record is not None and record.action in LISTING_ACTIONS:
+                issuer = next(iter(n.item.facets.get("issuer")), "")
+                self.listings.add(
+                    item_id, n.identity.story_key, record.names, at=now, issuer=issuer
+                )
                 if item_id > self._listing_cursor:
                     self._listed.add(item_id)
             if item_id is None or n.fingerprint is None:
@@ -258,14 +269,22 @@ class StoryTracker:
 
 
 DELTA_GAP = timedelta(hours=36)  # change files are daily; a day and a half apart is a gap
+# List changes that later news about the person describes (not amendments: a renewal can
+# amend hundreds of entries, and the next report naming one of them is about something else).
+LISTING_ACTIONS = frozenset({"added", "removed"})
 
 
-def _delta_gap(stored: ListSnapshot | None, published: datetime | None) -> list[str]:
-    """A warning when this change file was published long after the last one read."""
+def _delta_gap(
+    state: FeedState, stored: ListSnapshot | None, published: datetime | None, now: datetime
+) -> list[str]:
+    """A warning when this change file was published long after the last one read AND
+    the source went unread meanwhile (no file over a weekend is normal: OFAC publishes
+    on working days; what matters is whether we could have fetched one)."""
     if stored is None or stored.published is None or published is None:
         return []
     gap = published - stored.published
-    if gap <= DELTA_GAP:
+    unread = now - state.last_success_at if state.last_success_at else gap
+    if gap <= DELTA_GAP or unread <= DELTA_GAP:
         return []
     return [
         f"change file of {published:%Y-%m-%d %H:%M} follows one of "
@@ -495,7 +514,10 @@ class Pipeline:
                 try:
                     body = result.file if result.file is not None else result.body
                     assert body is not None
-                    items, snapshot, problems = await self._read_list(state, feed, body, now=now)
+                    items, snapshot, problems = await self._read_list(
+                        state, feed, body, now=now,
+                        fallback_occasion=result.etag or result.last_modified or "",
+                    )  # fmt: skip
                 finally:
                     result.close()
             else:
@@ -638,7 +660,13 @@ class Pipeline:
         return items, problems
 
     async def _read_list(
-        self, state: FeedState, feed: Feed | None, body: Source, *, now: datetime
+        self,
+        state: FeedState,
+        feed: Feed | None,
+        body: Source,
+        *,
+        now: datetime,
+        fallback_occasion: str = "",
     ) -> tuple[list[Item], ListSnapshot | None, list[str]]:
         """Designation items for what changed in a list file, the snapshot to store, and
         what operators should know (a stored snapshot that could not be read).
@@ -655,15 +683,17 @@ class Pipeline:
         parsed = await asyncio.to_thread(read_list, spec, state.name, body)
         stored = await self.db(self.store.list_snapshot, state.name)
         if isinstance(parsed, Delta):
-            occasion = parsed.published.isoformat() if parsed.published else ""
+            # A file without a date (OpenSanctions) is told apart by its validators.
+            occasion = parsed.published.isoformat() if parsed.published else fallback_occasion
             items = change_items(
                 state.name, title, parsed.changes, published=parsed.published or now,
                 occasion=occasion,
             )  # fmt: skip
             # Only the publication date is kept for a change file: enough to notice that
             # files were missed while the source was failing (they are not fetched again).
-            problems = _delta_gap(stored, parsed.published)
-            mark = ListSnapshot(spec.format.value, parsed.published, len(parsed.changes), b"")
+            problems = _delta_gap(state, stored, parsed.published, now)
+            published = parsed.published or (stored.published if stored else None)
+            mark = ListSnapshot(spec.format.value, published, len(parsed.changes), b"")
             return items, mark, problems
         previous: Snapshot | None = None
         problems = []
@@ -681,9 +711,13 @@ class Pipeline:
             event(log, "list_baseline", feed=state.name, records=len(parsed.records))
         data = await asyncio.to_thread(dump_snapshot, parsed)
         snapshot = ListSnapshot(spec.format.value, parsed.published, len(parsed.records), data)
+        # Named after the snapshot diffed against, not the clock: two pollers diffing the
+        # same snapshot make the same items (deduplicated), while a change made again
+        # later is diffed against a later snapshot and is news again.
+        since = stored.fetched_at.isoformat() if stored and stored.fetched_at else "baseline"
         items = change_items(
             state.name, title, changes.changes, published=parsed.published or now,
-            occasion=now.isoformat(),
+            occasion=since,
         )  # fmt: skip
         return items, snapshot, problems
 

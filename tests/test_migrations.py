@@ -451,7 +451,9 @@ def test_0005_downgrades_and_upgrades_with_source_data(engine: Engine) -> None:
         items=[NewItem(item=item, identity=Identity(key="g", story_key="g"), matches=())],
         snapshot=ListSnapshot("uk-sanctions-list-xml", None, 1, b"blob"),
     )  # fmt: skip
-    assert store.list_snapshot("uk-list") == ListSnapshot("uk-sanctions-list-xml", None, 1, b"blob")
+    assert store.list_snapshot("uk-list") == ListSnapshot(
+        "uk-sanctions-list-xml", None, 1, b"blob", T0
+    )
 
     config = alembic_config()
     with engine.begin() as connection:

@@ -627,3 +627,47 @@ async def test_news_after_a_listing_joins_its_story_even_after_a_restart(
     [report] = restarted.items("wire")
     assert report.story_key == listing.story_key
     assert "listed as VOLKOVA, Marina Olegovna" in report.story_reason
+
+
+async def test_a_weekend_without_change_files_is_no_gap(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    # OFAC publishes change files on working days: Friday's then Monday's, with the feed
+    # read successfully in between, is not a missed file.
+    url = feed_server.url("/changes")
+    service = await make_service(list_feed("us-sls", url, "ofac-sls-delta", "OFAC SDN list"))
+    friday = (DATA / "lists/ofac-sls-delta.xml").read_text(encoding="utf-8")
+    service.server.route("/changes", body=friday.encode())
+    await service.poll("us-sls")
+    for _ in range(6):  # Saturday and Sunday: the same file, read fine
+        service.clock.advance(hours=12)
+        assert (await service.poll("us-sls")).status == "fetched"
+    monday = friday.replace("2026-07-01T00:00:00-04:00", "2026-07-04T00:00:00-04:00")
+    service.server.route("/changes", body=monday.encode())
+    service.clock.advance(hours=12)
+    assert (await service.poll("us-sls")).status == "fetched"
+    state = next(s for s in service.store.feed_states() if s.name == "us-sls")
+    assert not any("were missed" in a for a in state.anomalies), state.anomalies
+
+
+async def test_an_undated_change_file_tells_a_relisting_apart_by_its_etag(
+    make_service: Make, feed_server: FeedServer
+) -> None:
+    url = feed_server.url("/delta.json")
+    service = await make_service(
+        list_feed("os", url, "opensanctions-delta", "OpenSanctions").replace(
+            'issuer = "UK"', 'issuer = ""'
+        )
+    )
+    add = (
+        b'{"op": "ADD", "entity": {"id": "NK-1", "schema": "Person", "properties": '
+        b'{"name": ["Marina Olegovna Volkova"]}}}\n'
+    )
+    remove = b'{"op": "DEL", "entity": {"id": "NK-1"}}\n'
+    counts = []
+    for etag, body in (('"v1"', add), ('"v2"', remove), ('"v3"', add), ('"v3"', add)):
+        service.server.route("/delta.json", body=body, etag=etag)
+        service.clock.advance(hours=6)
+        counts.append((await service.poll("os")).new_items)
+    # Listed, delisted, listed again (news again); the last poll is the same file (304).
+    assert counts == [1, 1, 1, 0]

@@ -404,3 +404,30 @@ def test_news_naming_a_listed_person_finds_the_list_change() -> None:
     assert listings.find(("ali hussein",), at=T) is None  # one skeleton, another person
     assert listings.find(("marina volkova",), at=T + timedelta(days=5)) is None  # too late
     assert len(listings) == 3
+
+
+def test_a_listing_joins_news_only_from_the_same_issuer() -> None:
+    from alerts.dedup.stories import ListingIndex
+
+    listings = ListingIndex()
+    listings.add(7, "uk-listing", ("VOLKOVA, Marina Olegovna",), at=T, issuer="UK")
+    assert listings.find(("marina volkova",), at=T, issuer="US") is None
+    found = listings.find(("marina volkova",), at=T, issuer="uk")
+    assert found is not None and found.story_id == "uk-listing"
+    assert listings.find(("marina volkova",), at=T) is not None  # issuer unknown: any
+
+
+@pytest.mark.parametrize(
+    ("listed", "named"),
+    [
+        ("ABRAMOVICH, Roman Arkadyevich", "roman abramovich"),
+        ("YANUKOVYCH, Viktor Fedorovych", "viktor yanukovych"),
+    ],
+)
+def test_surnames_that_look_like_patronymics_are_kept(listed: str, named: str) -> None:
+    from alerts.dedup.stories import ListingIndex, same_person
+
+    assert same_person(listed, named)
+    listings = ListingIndex()
+    listings.add(1, "s", (listed,), at=T)
+    assert listings.find((named,), at=T) is not None

@@ -238,6 +238,10 @@ class StoryIndex:
             reason=f"near-duplicate of item {entry.item_id} (estimated overlap {score:.2f})",
         )
 
+    def is_common(self, name: str) -> bool:
+        """Whether a name found in text is carried by so many items that it links nothing."""
+        return self._common(_skeleton(name))
+
     def _names_conflict(self, mine: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
         """Both sides name specific entities and none of them in common."""
         a = {k for k in mine if not self._common(k)}
@@ -527,8 +531,11 @@ _CYRILLIC_ENDINGS: Final = (
     "ы", "и", "е", "о",
 )  # fmt: skip
 _VOWELS: Final = frozenset("aeiouyjh-")
-_PATRONYMIC: Final = ("ovich", "evich", "ovna", "evna", "ович", "евич", "овна", "евна")
-_LATIN_PATRONYMIC: Final = ("ovich", "evich", "ovna", "evna", "ovych", "evych", "ivna")
+_PATRONYMIC: Final = (
+    *("ovich", "evich", "ovna", "evna", "ович", "евич", "овна", "евна"),
+    *("ovych", "evych", "ivna", "йович", "івна"),  # Ukrainian spellings
+)
+_LATIN_PATRONYMIC: Final = ("ovich", "evich", "ovna", "evna", "ovych", "evych", "ivna", "yevich")
 _SKELETONS: dict[str, str] = {}
 _SKELETON_CACHE_LIMIT: Final = 1 << 16
 
@@ -553,7 +560,10 @@ def same_person(listed: str, named: str) -> bool:
 def _name_words(name: str) -> tuple[str, ...]:
     words = [w for w in re.split(r"[^a-z0-9]+", anyascii(name).casefold()) if w]
     if len(words) >= 3:
-        words = [w for w in words if not (len(w) > 5 and w.endswith(_LATIN_PATRONYMIC))]
+        # Only between the given name and the surname: "Abramovich" and "Yanukovych" are
+        # surnames that merely look like patronymics.
+        middle = [w for w in words[1:-1] if not (len(w) > 5 and w.endswith(_LATIN_PATRONYMIC))]
+        words = [words[0], *middle, words[-1]]
     return tuple(words)
 
 
@@ -574,7 +584,8 @@ def _skeleton(name: str) -> str:
     words = []
     parts = name.split()
     if len(parts) >= 3:  # "Yevgeny Aleksandrovich Sorokin" is the press's "Yevgeny Sorokin"
-        parts = [w for w in parts if not w.endswith(_PATRONYMIC)]
+        # Middle words only: "Roman Arkadyevich Abramovich" keeps its surname.
+        parts = [parts[0], *(w for w in parts[1:-1] if not w.endswith(_PATRONYMIC)), parts[-1]]
     for word in parts:
         if any("а" <= c <= "я" or c in "ёіїєґ" for c in word):
             if len(word) > 3:
@@ -609,32 +620,55 @@ class ListingIndex:
 
     def __init__(self, *, link_window: timedelta = timedelta(days=4)) -> None:
         self._window = link_window.total_seconds()
-        self._by_key: dict[str, list[tuple[float, int, str, str]]] = {}
+        # skeleton -> (when, item id, story id, listed name, issuer)
+        self._by_key: dict[str, list[tuple[float, int, str, str, str]]] = {}
         self._count = 0
         self._prune_at = _LISTING_PRUNE_AT
 
     def __len__(self) -> int:
         return self._count
 
-    def add(self, item_id: int, story_id: str, names: Iterable[str], *, at: datetime) -> None:
-        """Remember a stored list change's names (primary name and strong aliases)."""
+    @property
+    def window(self) -> timedelta:
+        """How long a list change stays linkable."""
+        return timedelta(seconds=self._window)
+
+    def add(
+        self,
+        item_id: int,
+        story_id: str,
+        names: Iterable[str],
+        *,
+        at: datetime,
+        issuer: str = "",
+    ) -> None:
+        """Remember a stored list change's names (primary name and strong aliases).
+
+        Only additions and removals belong here: an amendment (a renewal touching hundreds
+        of entries) is not the action the next report about that person describes.
+        """
         when = _seconds(at)
         for name in dict.fromkeys(names):
             spoken = spoken_name(name)
             if " " not in spoken:
                 continue  # one word names no one
-            self._by_key.setdefault(_skeleton(spoken), []).append((when, item_id, story_id, name))
+            row = (when, item_id, story_id, name, issuer.upper())
+            self._by_key.setdefault(_skeleton(spoken), []).append(row)
             self._count += 1
         if self._count > self._prune_at:
             self._prune(when)
 
-    def find(self, names: Iterable[str], *, at: datetime) -> Placement | None:
-        """The story of the newest list change within the window listing one of `names`."""
+    def find(self, names: Iterable[str], *, at: datetime, issuer: str = "") -> Placement | None:
+        """The story of the newest list change within the window listing one of `names`,
+        by the same `issuer` when both are known (a US listing is not the UK's action)."""
         when = _seconds(at)
+        wanted = issuer.upper()
         best: tuple[float, int, str, str, str] | None = None
         for named in names:
-            for seen, item_id, story_id, listed in self._by_key.get(_skeleton(named), ()):
+            for seen, item_id, story_id, listed, by in self._by_key.get(_skeleton(named), ()):
                 if abs(seen - when) > self._window or not same_person(listed, named):
+                    continue
+                if wanted and by and wanted != by:
                     continue
                 if best is None or seen > best[0]:
                     best = (seen, item_id, story_id, listed, named)
@@ -650,7 +684,7 @@ class ListingIndex:
 
     def _prune(self, now: float) -> None:
         horizon = now - self._window
-        kept: dict[str, list[tuple[float, int, str, str]]] = {}
+        kept: dict[str, list[tuple[float, int, str, str, str]]] = {}
         for key, rows in self._by_key.items():
             recent = [r for r in rows if r[0] >= horizon]
             if recent:

@@ -104,6 +104,19 @@ class ListSnapshot:
     published: datetime | None
     record_count: int
     data: bytes  # alerts.sources.lists.snapshots.dump_snapshot
+    fetched_at: datetime | None = None  # when it was read (set when loaded from the store)
+
+
+@dataclass(frozen=True, slots=True)
+class DesignationPoint:
+    """A stored list change as `alerts.dedup.stories.ListingIndex` needs it."""
+
+    item_id: int
+    story_key: str
+    fetched_at: datetime
+    names: tuple[str, ...]
+    action: str
+    issuer: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -1053,7 +1066,9 @@ class Store:
             ).scalar_one_or_none()
             if row is None:
                 return None
-            return ListSnapshot(row.format, row.published_at, row.record_count, row.data)
+            return ListSnapshot(
+                row.format, row.published_at, row.record_count, row.data, row.fetched_at
+            )
 
     def list_snapshots(self) -> list[tuple[str, ListSnapshot, datetime]]:
         """(feed, snapshot without its data, fetched at) for every list source that has one."""
@@ -1082,6 +1097,9 @@ class Store:
             result = session.execute(
                 delete(ListSnapshotRow).where(ListSnapshotRow.feed_id == row.id)
             )
+            # Fetch the file again in full: a 304 would leave the baseline to the next
+            # *changed* file, whose changes would then never be announced.
+            row.etag = row.last_modified = None
             return bool(getattr(result, "rowcount", 0))
 
     def record_not_modified(self, feed: str, *, now: datetime, next_poll_at: datetime) -> None:
@@ -1526,26 +1544,35 @@ class Store:
                 if isinstance(fingerprint, dict)
             ]
 
-    def designation_points(
-        self, *, since: datetime, after_id: int = 0
-    ) -> list[tuple[int, str, datetime, tuple[str, ...]]]:
-        """(item id, story key, fetched at, listed names) of list changes fetched since
-        `since` with an id above `after_id`, by id: what `ListingIndex` is rebuilt from."""
+    def designation_points(self, *, since: datetime, after_id: int = 0) -> list[DesignationPoint]:
+        """List changes fetched since `since` with an id above `after_id`, by id: what
+        `ListingIndex` is rebuilt from. Only items of list sources are read (a JSON column
+        holds SQL NULL and JSON null alike for "no designation", so it cannot filter)."""
         stmt = (
-            select(ItemRow.id, ItemRow.story_key, ItemRow.fetched_at, ItemRow.designation)
-            .where(
-                ItemRow.fetched_at >= since,
-                ItemRow.id > after_id,
-                ItemRow.designation.is_not(None),
+            select(
+                ItemRow.id,
+                ItemRow.story_key,
+                ItemRow.fetched_at,
+                ItemRow.designation,
+                ItemRow.facets,
+                FeedRow.issuer,
             )
+            .join(FeedRow, FeedRow.id == ItemRow.feed_id)
+            .where(FeedRow.kind == "list", ItemRow.fetched_at >= since, ItemRow.id > after_id)
             .order_by(ItemRow.id)
         )
         out = []
         with self._transaction("load list changes", write=False) as session:
-            for item_id, story_key, fetched_at, data in session.execute(stmt):
+            for item_id, story_key, fetched_at, data, facets, feed_issuer in session.execute(stmt):
                 record = designation_from_dict(data)
-                if record is not None:
-                    out.append((item_id, story_key, fetched_at, record.names))
+                if record is None:
+                    continue
+                issuer = next(iter(facets_from_dict(facets).get("issuer")), feed_issuer or "")
+                out.append(
+                    DesignationPoint(
+                        item_id, story_key, fetched_at, record.names, record.action, issuer
+                    )
+                )
         return out
 
     def fingerprint_names(self, item_ids: Collection[int]) -> dict[int, tuple[str, ...]]:
