@@ -233,10 +233,18 @@ class Fetcher:
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as exc:
             # OSError covers ssl.SSLError; ValueError covers headers httpx cannot encode.
             raise FetchError(feed, f"request to {url} failed: {_describe(exc)}") from exc
+        hop: _Hop | None = None
         try:
-            return await self._read(feed, url, response, lim)
+            hop = await self._read(feed, url, response, lim)
+            return hop
         finally:
-            await response.aclose()
+            try:
+                await response.aclose()
+            except BaseException:
+                # The hop is lost with this exception: release a spooled body now.
+                if hop is not None and hop.result is not None:
+                    hop.result.close()
+                raise
 
     async def _read(self, feed: str, url: str, response: httpx.Response, lim: FetchLimits) -> _Hop:
         status = response.status_code
