@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 
+from alerts.api import create_api
 from alerts.config import Config, Settings
 from alerts.delivery.base import Channel
 from alerts.delivery.discord import DiscordChannel
@@ -105,13 +106,14 @@ def web_bind(settings: Settings) -> Bind | None:
 
 
 def web_app(config: Config, store: Store, links: Links) -> Starlette:
-    """The subscriber pages over `store`."""
+    """The subscriber pages and the JSON API (at /api) over `store`."""
     return create_app(
         store=store,
         links=links,
         watchlists=config.self_service,
         default_timezone=config.timezone,
         self_service=bool(config.self_service),
+        api=create_api(store),
     )
 
 

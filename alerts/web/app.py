@@ -9,6 +9,7 @@
     POST /unsubscribe/{token}  unsubscribes: RFC 8058 one-click posts and the page's button
     GET  /digests/{token}      the full digest
     GET  /assets/site.css      the pages' stylesheet
+         /api/...              the JSON API when given (alerts.api)
 
 GET never changes anything: mail scanners and link previews fetch every link in a message.
 The signed token is the only authority for confirming and unsubscribing (RFC 8058 posts
@@ -29,7 +30,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from alerts.delivery.digest import digest_from_payload
 from alerts.delivery.links import CONFIRM, DIGEST, UNSUBSCRIBE, Links
@@ -91,8 +92,10 @@ def create_app(
     default_timezone: str,
     clock: Callable[[], datetime] = _utc_now,
     self_service: bool = True,
+    api: Starlette | None = None,
 ) -> Starlette:
-    """The ASGI app. `watchlists` are those offered on the form (none: no form).
+    """The ASGI app. `watchlists` are those offered on the form (none: no form); `api`
+    (the JSON API, `alerts.api.create_api`) is mounted at /api when given.
 
     Raises ScheduleError (a ValueError) when `default_timezone` is not an IANA zone.
     """
@@ -119,6 +122,9 @@ def create_app(
             Route("/", site.home, methods=["GET"]),
             _page("/subscribe", site.subscribe_page, site.subscribe),
         ]
+    if api is not None:
+        # Its own exception handlers answer in JSON, 404s and 405s under /api included.
+        routes.append(Mount("/api", app=api))
     return Starlette(
         routes=routes,
         middleware=[
