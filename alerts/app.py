@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from alerts.api import create_api
 from alerts.config import Config, Settings
+from alerts.console import create_console
 from alerts.delivery.base import Channel
 from alerts.delivery.discord import DiscordChannel
 from alerts.delivery.email import OutboxChannel, SmtpChannel, SmtpSettings
@@ -106,7 +107,13 @@ def web_bind(settings: Settings) -> Bind | None:
 
 
 def web_app(config: Config, store: Store, links: Links) -> Starlette:
-    """The subscriber pages and the JSON API (at /api) over `store`."""
+    """The subscriber pages, the JSON API (at /api) and the console (at /console)."""
+    console = create_console(
+        store=store,
+        key=links.key,
+        secure=links.base_url.startswith("https://"),
+        feeds=config.feeds,
+    )
     return create_app(
         store=store,
         links=links,
@@ -114,6 +121,7 @@ def web_app(config: Config, store: Store, links: Links) -> Starlette:
         default_timezone=config.timezone,
         self_service=bool(config.self_service),
         api=create_api(store),
+        console=console,
     )
 
 

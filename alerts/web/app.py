@@ -10,6 +10,7 @@
     GET  /digests/{token}      the full digest
     GET  /assets/site.css      the pages' stylesheet
          /api/...              the JSON API when given (alerts.api)
+         /console/...          the operators' console when given (alerts.console)
 
 GET never changes anything: mail scanners and link previews fetch every link in a message.
 The signed token is the only authority for confirming and unsubscribing (RFC 8058 posts
@@ -93,9 +94,11 @@ def create_app(
     clock: Callable[[], datetime] = _utc_now,
     self_service: bool = True,
     api: Starlette | None = None,
+    console: Starlette | None = None,
 ) -> Starlette:
     """The ASGI app. `watchlists` are those offered on the form (none: no form); `api`
-    (the JSON API, `alerts.api.create_api`) is mounted at /api when given.
+    (the JSON API, `alerts.api.create_api`) is mounted at /api and `console` (the
+    operators' console, `alerts.console.create_console`) at /console when given.
 
     Raises ScheduleError (a ValueError) when `default_timezone` is not an IANA zone.
     """
@@ -125,6 +128,9 @@ def create_app(
     if api is not None:
         # Its own exception handlers answer in JSON, 404s and 405s under /api included.
         routes.append(Mount("/api", app=api))
+    if console is not None:
+        # Its own exception handlers answer with console pages (403 for a bad CSRF token).
+        routes.append(Mount("/console", app=console))
     return Starlette(
         routes=routes,
         middleware=[
