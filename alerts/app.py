@@ -120,7 +120,11 @@ def web_app(config: Config, store: Store, links: Links) -> Starlette:
         watchlists=config.self_service,
         default_timezone=config.timezone,
         self_service=bool(config.self_service),
-        api=create_api(store),
+        # Watchlists declared in the file are the file's: the API refuses to edit them.
+        api=create_api(
+            store,
+            file_managed={w.name for w in config.watchlists} | set(config.rejected_watchlists),
+        ),
         console=console,
     )
 

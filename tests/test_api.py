@@ -512,13 +512,18 @@ def test_unknown_path_is_a_json_404(client: TestClient, token: str) -> None:
 
 
 def test_wrong_method_is_a_json_405(client: TestClient, token: str) -> None:
-    for path in DOCUMENT["paths"]:
-        for method in ("POST", "PUT", "DELETE", "PATCH"):
+    methods = {"get", "post", "put", "delete", "patch"}
+    for path, operations in DOCUMENT["paths"].items():
+        allowed = {m.upper() for m in operations if m in methods}
+        allowed |= {"HEAD"} if "GET" in allowed else set()
+        for method in sorted(m.upper() for m in methods - set(operations)):
+            if path == "/v1/watchlists/preview" and method in {"PUT", "DELETE"}:
+                continue  # /v1/watchlists/{name} takes those: a watchlist named "preview"
             response = client.request(
                 method, f"/api{path}", headers={"authorization": f"Bearer {token}"}
             )
             assert_error(response, 405, "method_not_allowed")
-            assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD"}
+            assert set(response.headers["allow"].replace(" ", "").split(",")) == allowed
 
 
 def test_the_web_pages_are_unchanged(client: TestClient) -> None:
@@ -551,6 +556,8 @@ def test_walk_every_documented_route(client: TestClient, token: str) -> None:
     """Every route, with and without a token and with junk parameters: never a 500, and
     every answer has the documented top-level keys (and matches its schema)."""
     for path, operations in DOCUMENT["paths"].items():
+        if "get" not in operations:
+            continue  # the watchlist changes: walked in test_api_watchlists.py
         operation = operations["get"]
         for headers in ({"authorization": f"Bearer {token}"}, {}):
             for query in ("", "?limit=2", "?cursor=x", "?since=%00", "?zzz=1"):

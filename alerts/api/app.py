@@ -2,6 +2,9 @@
 
     GET /api/v1/sources         every source with its health
     GET /api/v1/watchlists      every enabled watchlist
+    POST /api/v1/watchlists/preview         what a watchlist would match (the backtest)
+    POST /api/v1/watchlists                 create a watchlist (edit:watchlists)
+    PUT|DELETE /api/v1/watchlists/{name}    replace or delete one (edit:watchlists)
     GET /api/v1/items           items, newest stored first, with matches (paged)
     GET /api/v1/deliveries      deliveries, newest first, with attempts (paged)
     GET /api/v1/openapi.json    the OpenAPI 3.1 document (also at /api/openapi.json)
@@ -12,7 +15,7 @@ a wrong method a JSON 405 with `Allow`, a database outage a 503 with `Retry-Afte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
@@ -25,10 +28,12 @@ from alerts.api.auth import BearerAuth
 from alerts.api.errors import DEFAULT_CODES, ApiError, JsonResponse, error_response
 from alerts.api.openapi import DOCUMENT
 from alerts.api.views import Views, query_params
+from alerts.api.watchlists import WatchlistViews
 from alerts.errors import StoreError
 from alerts.logs import event, get_logger
 from alerts.store.accounts import Accounts
 from alerts.store.repository import Store
+from alerts.store.watchlist_edits import WatchlistEdits
 
 log = get_logger("api")
 RETRY_AFTER_SECONDS = 60
@@ -43,12 +48,26 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_api(store: Store, *, clock: Callable[[], datetime] = _utc_now) -> Starlette:
-    """The API over `store`; `clock` decides when tokens expire."""
-    views = Views(store, BearerAuth(Accounts(store), clock))
+def create_api(
+    store: Store,
+    *,
+    clock: Callable[[], datetime] = _utc_now,
+    file_managed: Collection[str] = (),
+) -> Starlette:
+    """The API over `store`; `clock` decides when tokens expire and stamps changes.
+
+    `file_managed` names the watchlists the config file declares (rejected ones included):
+    the API refuses to change those, as the next sync would overwrite the change.
+    """
+    auth = BearerAuth(Accounts(store), clock)
+    views = Views(store, auth)
+    edits = WatchlistEdits(store, file_managed=file_managed)
+    watchlists = WatchlistViews(store, auth, views, edits, clock)
     routes = [
         Route("/v1/sources", views.sources, methods=["GET"]),
-        Route("/v1/watchlists", views.watchlists, methods=["GET"]),
+        Route("/v1/watchlists", watchlists.collection, methods=["GET", "POST"]),
+        Route("/v1/watchlists/preview", watchlists.preview, methods=["POST"]),
+        Route("/v1/watchlists/{name}", watchlists.one, methods=["PUT", "DELETE"]),
         Route("/v1/items", views.items, methods=["GET"]),
         Route("/v1/deliveries", views.deliveries, methods=["GET"]),
         Route("/v1/openapi.json", _openapi, methods=["GET"]),

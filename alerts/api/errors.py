@@ -3,7 +3,7 @@
     {"error": {"code": "machine_code", "message": "human text", "field": "limit" | null}}
 
 `code` is stable (clients branch on it); `message` is for people and may change; `field`
-names the query parameter at fault, else null.
+names the query parameter or body field at fault, else null.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ DEFAULT_CODES: Mapping[int, str] = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "too_large",
     500: "internal_error",
     503: "unavailable",
@@ -32,6 +33,10 @@ ERROR_CODES = (
     "repeated_parameter",
     "invalid_token",
     "insufficient_scope",
+    "bad_field",
+    "bad_json",
+    "already_exists",
+    "file_managed",
 )
 
 

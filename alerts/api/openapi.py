@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from alerts.api.body import MAX_BODY_BYTES
 from alerts.api.errors import ERROR_CODES
 from alerts.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from alerts.domain import DeliveryStatus, Importance
+from alerts.api.watchlists import DEFAULT_DAYS, MAX_DAYS, MAX_PREVIEW_ITEMS, PREVIEW_NAME
+from alerts.domain import DeliveryStatus, EntityKind, Importance
 
 VERSION = "1.0.0"
 
@@ -54,7 +56,9 @@ _SCHEMAS: dict[str, Any] = {
                         "examples": list(ERROR_CODES),
                     },
                     "message": {**_STR, "description": "For people; may change."},
-                    "field": _nullable("string", description="The query parameter at fault."),
+                    "field": _nullable(
+                        "string", description="The query parameter or body field at fault."
+                    ),
                 }
             )
         },
@@ -183,6 +187,112 @@ _SCHEMAS: dict[str, Any] = {
         }
     ),
 }
+_ENTRIES = {
+    "oneOf": [_STR, {"type": "array", "items": _STR, "minItems": 1}],
+    "description": "A non-empty list of strings (one string is taken as a list of one).",
+}
+_WATCHLIST_FIELDS: dict[str, Any] = {
+    "name": {
+        "type": "string",
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$",
+        "description": "Letters, digits, '.', '_' or '-'; at most 80 characters.",
+    },
+    "description": _STR,
+    "importance": {
+        "type": "string",
+        "enum": [i.value for i in Importance],
+        "default": Importance.NORMAL.value,
+    },
+    "terms": {**_ENTRIES, "description": "Keywords and phrases; `sanction*` is a prefix."},
+    "queries": {**_ENTRIES, "description": "Boolean queries (AND, OR, NOT, NEAR, field:)."},
+    "regexes": _ENTRIES,
+    "entities": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": _STR,
+                "kind": {"type": "string", "enum": [k.value for k in EntityKind]},
+                "aliases": _STRINGS,
+                "weak_aliases": _STRINGS,
+                "identifiers": _STRINGS,
+                "id": _STR,
+            },
+            "additionalProperties": False,
+        },
+    },
+    "exclude": {**_ENTRIES, "description": "Queries that drop an item's matches."},
+    "urgent": {**_ENTRIES, "description": "Entries (as written above) always urgent."},
+}
+
+
+def _watchlist_input(required: list[str], description: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": required,
+        "properties": {**_WATCHLIST_FIELDS, **extra},
+        "additionalProperties": False,
+        "description": description,
+    }
+
+
+_SCHEMAS["WatchlistInput"] = _watchlist_input(
+    ["name"], "A watchlist as a [[watchlists]] table of feeds.toml, checked the same way."
+)
+_SCHEMAS["WatchlistReplacement"] = _watchlist_input(
+    [], "As WatchlistInput; `name`, when given, must be the name in the address."
+)
+_SCHEMAS["PreviewInput"] = _watchlist_input(
+    [],
+    f"A watchlist to try (`name` defaults to {PREVIEW_NAME!r}; a saved watchlist's name adds "
+    "its imported entities and compares with it), and how many days back to look.",
+    days={"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": DEFAULT_DAYS},
+)
+_SCHEMAS["PreviewItem"] = _object(
+    {
+        "id": _INT,
+        "feed": _STR,
+        "title": _STR,
+        "link": _nullable("string"),
+        "fetched_at": _TIME,
+        "story_key": _STR,
+        "matches": {"type": "array", "items": _ref("Match")},
+    }
+)
+_SCHEMAS["Preview"] = _object(
+    {
+        "watchlist": _STR,
+        "days": _INT,
+        "since": _TIME,
+        "until": _TIME,
+        "scanned": {**_INT, "description": "Items fetched in the window."},
+        "matched": {**_INT, "description": "Items the watchlist matches."},
+        "alerts": {**_INT, "description": "Stories matched: what subscribers would get."},
+        "per_day": {
+            "type": "array",
+            "description": "Alerts (stories) per UTC day, every day of the window.",
+            "items": _object({"date": {"type": "string", "format": "date"}, "alerts": _INT}),
+        },
+        "items": {
+            "type": "array",
+            "items": _ref("PreviewItem"),
+            "description": f"The matched items, newest first, at most {MAX_PREVIEW_ITEMS}.",
+        },
+        "saved_exists": {**_BOOL, "description": "Whether a saved watchlist has this name."},
+        "added": {
+            "type": "array",
+            "items": _INT,
+            "description": "Ids of items matched now but not by the saved version.",
+        },
+        "removed": {
+            "type": "array",
+            "items": _INT,
+            "description": "Ids of items the saved version matches and this one does not.",
+        },
+    },
+    "What a watchlist would have matched among recently stored items.",
+)
 for _name in ("Source", "Watchlist"):
     _SCHEMAS[f"{_name}List"] = _object({"data": {"type": "array", "items": _ref(_name)}})
 for _name in ("Item", "Delivery"):
@@ -223,6 +333,12 @@ _PARAMETERS: dict[str, Any] = {
         "in": "query",
         "schema": {"type": "string", "enum": [s.value for s in DeliveryStatus]},
     },
+    "watchlistName": {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 80},
+    },
     "subscription": {
         "name": "subscription",
         "in": "query",
@@ -245,7 +361,17 @@ _RESPONSES: dict[str, Any] = {
         **_error("No token, or one that is malformed, unknown, expired or revoked."),
         "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
     },
-    "Forbidden": _error("The token does not allow `read`."),
+    "Forbidden": _error("The token does not allow the action (`read`, `edit:watchlists`)."),
+    "BadBody": _error(
+        "The body is not a JSON object, or a field is bad (`field` names it: `terms`, "
+        "`queries[1]`, an unknown key...)."
+    ),
+    "NotFound": _error("No watchlist has this name."),
+    "Conflict": _error(
+        "`already_exists`: the name is taken; `file_managed`: the config file declares "
+        "this watchlist, and the next `alerts sync` or restart would overwrite the change."
+    ),
+    "TooLarge": _error(f"The body is larger than {MAX_BODY_BYTES} bytes."),
     "Unavailable": {
         **_error("The database cannot be reached; try again later."),
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
@@ -292,14 +418,79 @@ def _document_operation(operation_id: str) -> dict[str, Any]:
     }
 
 
+def _body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _answer(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _refusals(*statuses: str) -> dict[str, Any]:
+    names = {
+        "400": "BadBody",
+        "401": "Unauthorized",
+        "403": "Forbidden",
+        "404": "NotFound",
+        "409": "Conflict",
+        "413": "TooLarge",
+        "503": "Unavailable",
+    }
+    return {s: {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
+
+
+_EDIT = ("400", "401", "403", "404", "409", "413", "503")
+_WATCHLISTS = _list_operation("listWatchlists", "Every enabled watchlist.", "WatchlistList")
+_WATCHLISTS["post"] = {
+    "operationId": "createWatchlist",
+    "summary": "Create a watchlist (needs `edit:watchlists`); the matcher picks it up.",
+    "requestBody": _body("WatchlistInput"),
+    "responses": {
+        "201": _answer("Created: the watchlist as saved.", "Watchlist"),
+        **_refusals("400", "401", "403", "409", "413", "503"),
+    },
+}
+_NAME_IN_PATH = [{"$ref": "#/components/parameters/watchlistName"}]
+_WATCHLIST = {
+    "put": {
+        "operationId": "replaceWatchlist",
+        "parameters": _NAME_IN_PATH,
+        "summary": "Replace a watchlist's entries (needs `edit:watchlists`).",
+        "requestBody": _body("WatchlistReplacement"),
+        "responses": {"200": _answer("The watchlist as saved.", "Watchlist"), **_refusals(*_EDIT)},
+    },
+    "delete": {
+        "operationId": "deleteWatchlist",
+        "parameters": _NAME_IN_PATH,
+        "summary": "Delete a watchlist (needs `edit:watchlists`).",
+        "responses": {
+            "204": {"description": "Deleted."},
+            **_refusals("400", "401", "403", "404", "409", "503"),
+        },
+    },
+}
+_PREVIEW = {
+    "post": {
+        "operationId": "previewWatchlist",
+        "summary": "What a watchlist would match in the last `days` days (needs `read`).",
+        "requestBody": _body("PreviewInput"),
+        "responses": {
+            "200": _answer("The preview.", "Preview"),
+            **_refusals("400", "401", "403", "413", "503"),
+        },
+    }
+}
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
         "title": "Sanctions Alerts API",
         "version": VERSION,
         "description": (
-            "Read-only access to sources, watchlists, items with their match explanations "
-            "and deliveries. Send an API token (`alerts tokens create`) as "
+            "Access to sources, watchlists, items with their match explanations and "
+            "deliveries; watchlists can be previewed against recent items, created, replaced "
+            "and deleted (with a token allowing `edit:watchlists`). Send an API token "
+            "(`alerts tokens create`) as "
             "`Authorization: Bearer <token>`. Lists of items and deliveries are newest "
             "first, in pages: pass `next_cursor` back as `cursor` until it is null."
         ),
@@ -310,9 +501,9 @@ DOCUMENT: dict[str, Any] = {
         "/v1/sources": _list_operation(
             "listSources", "Every source with its health.", "SourceList"
         ),
-        "/v1/watchlists": _list_operation(
-            "listWatchlists", "Every enabled watchlist.", "WatchlistList"
-        ),
+        "/v1/watchlists": _WATCHLISTS,
+        "/v1/watchlists/preview": _PREVIEW,
+        "/v1/watchlists/{name}": _WATCHLIST,
         "/v1/items": _list_operation(
             "listItems",
             "Stored items, newest stored first, with their matches.",

@@ -57,7 +57,7 @@ class Views:
         await self.auth.require(request, Action.READ)
         query_params(request, ())
         watchlists = await run_in_threadpool(self.store.load_watchlists)
-        return JsonResponse({"data": [_watchlist(w) for w in watchlists]})
+        return JsonResponse({"data": [watchlist_json(w) for w in watchlists]})
 
     async def items(self, request: Request) -> Response:
         await self.auth.require(request, Action.READ)
@@ -185,7 +185,7 @@ def _source(state: FeedState, kind: SourceKind | None) -> dict[str, Any]:
     }
 
 
-def _watchlist(w: Watchlist) -> dict[str, Any]:
+def watchlist_json(w: Watchlist) -> dict[str, Any]:
     return {
         "name": w.name,
         "description": w.description,
@@ -199,7 +199,7 @@ def _watchlist(w: Watchlist) -> dict[str, Any]:
     }
 
 
-def _match(m: Match) -> dict[str, Any]:
+def match_json(m: Match) -> dict[str, Any]:
     return {
         "watchlist": m.watchlist,
         "term": m.term,
@@ -249,7 +249,7 @@ def _item(record: ItemRecord) -> dict[str, Any]:
         "revision": item.revision,
         "facets": facets_to_dict(record.facets),
         "designation": _designation(record.designation),
-        "matches": [_match(m) for m in item.matches],
+        "matches": [match_json(m) for m in item.matches],
     }
 
 

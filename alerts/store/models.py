@@ -255,6 +255,9 @@ class WatchlistRow(Base):
     # Imported entities (`entity_to_dict`), and where the last import came from.
     imported: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default="[]")
     imported_source: Mapped[str | None] = mapped_column(Text)
+    # "config" (feeds.toml) or "api" (made through the API): a config sync leaves the
+    # second alone instead of disabling what is not in the file.
+    origin: Mapped[str] = mapped_column(String(10), server_default="config")
     in_config: Mapped[bool] = mapped_column(Boolean, server_default="1")
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revision: Mapped[int] = mapped_column(Integer, server_default="1")

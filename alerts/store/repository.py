@@ -438,7 +438,13 @@ class Store:
         for name in keep:
             existing.pop(name, None)
         for watchlist in watchlists:
-            values = {**_config_values(watchlist), "enabled": True, "in_config": True}
+            # A name the file now declares is the file's, even if the API made it first.
+            values = {
+                **_config_values(watchlist),
+                "enabled": True,
+                "in_config": True,
+                "origin": "config",
+            }
             row = existing.pop(watchlist.name, None)
             if row is None:
                 _check_watchlist_name(watchlist.name, "sync the configuration")
@@ -446,6 +452,8 @@ class Store:
             else:
                 _change_watchlist(row, values, now)
         for row in existing.values():
+            if row.origin == "api":
+                continue  # made through the API: not the file's to remove
             # Imported entities keep the watchlist on; its config entries stop counting.
             _change_watchlist(row, {"in_config": False, "enabled": bool(row.imported)}, now)
 

@@ -5,8 +5,9 @@ Revises: 0005
 Create Date: 2026-12-01
 
 Hand-written to match alerts/store/models.py (tests/test_migrations.py compares them).
-Three new tables and nothing else changes, so a database stored before this revision has
-no users: `alerts users create NAME --role admin` makes the first one.
+Three new tables, and watchlists gain `origin` ("config" for every existing row; "api" for
+those made through the API, which a config sync leaves alone). A database stored before
+this revision has no users: `alerts users create NAME --role admin` makes the first one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ TZ = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("watchlists", recreate="never") as batch:
+        batch.add_column(
+            sa.Column("origin", sa.String(10), nullable=False, server_default="config")
+        )
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -74,6 +79,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("watchlists", recreate="never") as batch:
+        batch.drop_column("origin")
     op.drop_index("ix_audit_log_object_type_at", table_name="audit_log")
     op.drop_index("ix_audit_log_at", table_name="audit_log")
     op.drop_table("audit_log")
