@@ -497,3 +497,31 @@ def test_bad_audit_entries_are_refused(accounts: Accounts, store: Store) -> None
         )
     with store.engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM audit_log")) == 0
+
+
+def test_an_admin_can_lift_a_lockout_with_enable(accounts: Accounts) -> None:
+    # Anyone can lock an account with five wrong passwords; an admin must be able to let
+    # its owner in again without waiting (`alerts users enable`).
+    accounts.create_user("ana", PASSWORD, Role.VIEWER, actor=ADMIN, now=T0)
+    for _ in range(LOCKOUT_THRESHOLD):
+        accounts.authenticate("ana", "wrong password", now=T0)
+    assert accounts.authenticate("ana", PASSWORD, now=T0).outcome is LoginOutcome.LOCKED
+    accounts.enable("ana", actor=ADMIN, now=T0)
+    assert accounts.authenticate("ana", PASSWORD, now=T0).outcome is LoginOutcome.OK
+    assert "enable" in [e.action for e in accounts.audit()]
+
+
+def test_a_stored_scope_this_version_does_not_know_grants_nothing(
+    accounts: Accounts, store: Store
+) -> None:
+    from sqlalchemy import update
+
+    accounts.create_user("ana", PASSWORD, Role.EDITOR, actor=ADMIN, now=T0)
+    plain, record = accounts.create_token("ana", "ci", ["read"], None, actor=ADMIN, now=T0)
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(ApiTokenRow).where(ApiTokenRow.id == record.id).values(scopes=["read", "x:y"])
+        )
+    principal = accounts.verify_token(plain, now=T0)
+    assert principal is not None and principal.allows(Action.READ)
+    assert [t.scopes for t in accounts.tokens()] == [frozenset({Action.READ})]

@@ -581,3 +581,10 @@ def test_every_documented_route_is_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     missing = [path for path in DOCUMENT["paths"] if f"/api{path}`" not in readme]
     assert not missing, f"API routes missing from the README: {missing}"
+
+
+def test_a_cursor_beyond_any_id_is_a_bad_parameter(client: TestClient, token: str) -> None:
+    # PostgreSQL ids are 32-bit: a bigger id would reach the database and fail there.
+    for big in (2**31, 2**63, 10**18):
+        response = get(client, "/api/v1/items", token, cursor=encode_cursor(big))
+        assert_error(response, 400, "bad_parameter", "cursor")

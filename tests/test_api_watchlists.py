@@ -418,8 +418,9 @@ def test_file_managed_watchlists_are_409(
 def test_edits_through_an_api_without_file_managed_names(
     seeded: Store, editor: str, accounts: Accounts
 ) -> None:
-    """Without names given, every watchlist may be edited; an imported-only watchlist gains
-    config entries and keeps its imported entities."""
+    """Without names given, an imported-only watchlist may be edited (it gains config entries
+    and keeps its imported entities); one the store says the file declares still may not:
+    a sync by another process may have declared it after this API started."""
     from alerts.domain import Entity
 
     seeded.import_entities("imp", [Entity(name="Ivan Petrov")], source="t", replace=False, now=T0)
@@ -431,7 +432,8 @@ def test_edits_through_an_api_without_file_managed_names(
     [entry] = accounts.audit(object_type="watchlist")
     assert entry.before is not None and entry.before["imported_entities"] == 1
     assert entry.before["terms"] == []
-    assert api.delete("/v1/watchlists/russia", headers=headers).status_code == 204
+    refused = api.delete("/v1/watchlists/russia", headers=headers)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "file_managed"
 
 
 # -- never a 500 -----------------------------------------------------------------------------
@@ -495,3 +497,14 @@ def test_a_watchlist_made_through_the_api_survives_a_config_sync(
     seeded.sync_config(FEEDS, declared, [*CHANNELS], [*SUBSCRIPTIONS], T0)
     seeded.sync_config(FEEDS, WATCHLISTS, [*CHANNELS], [*SUBSCRIPTIONS], T0)
     assert "energy" not in {w.name for w in seeded.load_watchlists()}
+
+
+def test_a_name_no_watchlist_can_have_is_a_404_before_the_database(
+    client: TestClient, editor: str
+) -> None:
+    for name in ("%00", "a%0Ab", "x" * 201):
+        for method in ("PUT", "DELETE"):
+            response = send(client, method, f"/watchlists/{name}", editor, {"terms": ["x"]})
+            assert response.status_code == 404, (name, method, response.text)
+            if "%0A" not in name:  # a newline never reaches the /api mount: the site's 404
+                assert response.json()["error"]["code"] == "not_found"

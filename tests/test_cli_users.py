@@ -169,3 +169,17 @@ def test_audit(database_url: str) -> None:
         "create",
     ]
     assert invoke("audit", "--limit", "0", *db).exit_code == 2
+
+
+def test_rich_markup_in_names_and_values_is_shown_as_text(database_url: str) -> None:
+    # Token names and audit values come from users (and feeds, through watchlists): "[/]"
+    # once crashed `alerts audit`, and "[link=...]" could dress up a fake row.
+    db = ("--database", database_url)
+    assert _create(database_url, "root").exit_code == 0
+    created = invoke("tokens", "create", "root", "[/]ci[link=https://evil.example]x", *db)
+    assert created.exit_code == 0, created.output
+    listed = invoke("tokens", "list", *db)
+    assert listed.exit_code == 0 and "[/]ci" in listed.output
+    audit = invoke("audit", *db)
+    assert audit.exit_code == 0, audit.output
+    assert "[link=https://evil.example]" in audit.output

@@ -34,6 +34,9 @@ def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(str(last_id).encode("ascii")).decode("ascii").rstrip("=")
 
 
+MAX_ID = 2**31 - 1
+
+
 def decode_cursor(text: str | None) -> int | None:
     """The id a cursor points below; None when absent."""
     if text is None:
@@ -46,6 +49,7 @@ def decode_cursor(text: str | None) -> int | None:
         digits = raw.decode("ascii")
     except (binascii.Error, ValueError):
         raise error from None
-    if not _ID.fullmatch(digits):
+    # Ids are 32-bit integers on PostgreSQL: a bigger one is no id this API gave out.
+    if not _ID.fullmatch(digits) or int(digits) > MAX_ID:
         raise error
     return int(digits)

@@ -101,7 +101,7 @@ class WatchlistViews:
     async def replace(self, request: Request) -> Response:
         principal = await self.auth.require(request, Action.EDIT_WATCHLISTS)
         query_params(request, ())
-        name = request.path_params["name"]
+        name = _path_name(request)
         raw = await json_object(request)
         if raw.setdefault("name", name) != name:
             raise bad_field("name", "must be the name in the address (renaming is not supported)")
@@ -114,7 +114,7 @@ class WatchlistViews:
     async def delete(self, request: Request) -> Response:
         principal = await self.auth.require(request, Action.EDIT_WATCHLISTS)
         query_params(request, ())
-        name = request.path_params["name"]
+        name = _path_name(request)
         await self._edit(
             lambda: self.edits.delete(name, actor=principal.username, now=self.clock())
         )
@@ -174,3 +174,12 @@ def _preview(report: BacktestReport, days: int) -> dict[str, Any]:
         "added": [c.entry.id for c in report.added],
         "removed": [c.entry.id for c in report.removed],
     }
+
+
+def _path_name(request: Request) -> str:
+    """The watchlist name in the address; one no watchlist can have is a 404 at once (a NUL
+    would otherwise reach PostgreSQL, which refuses it)."""
+    name = str(request.path_params["name"])
+    if len(name) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ApiError(404, "not_found", "no watchlist has such a name")
+    return name

@@ -16,6 +16,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from alerts.accounts import passwords
 from alerts.accounts.roles import Action, Role
@@ -39,6 +40,12 @@ def _actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (OSError, KeyError):  # no login name in some containers
         return "cli"
+
+
+def _add_row(table: Table, *cells: str) -> None:
+    """A row of plain text: names, descriptions and audit values come from users and feeds,
+    and Rich would read "[/]" or "[link=...]" in them as markup (a crash, or a fake row)."""
+    table.add_row(*(Text(cell) for cell in cells))
 
 
 def _table(title: str, columns: tuple[str, ...]) -> Table:
@@ -104,8 +111,8 @@ def list_users(config_path: str | None, database: str | None) -> None:
                 state = f"disabled since {_when(u.disabled_at)}"
             elif u.locked_until is not None and u.locked_until > now:
                 state = f"locked until {_when(u.locked_until)}"
-            table.add_row(
-                u.username, u.role.value, state, _when(u.created_at), _when(u.last_login_at)
+            _add_row(
+                table, u.username, u.role.value, state, _when(u.created_at), _when(u.last_login_at)
             )
         _console().print(table)
 
@@ -223,7 +230,8 @@ def list_tokens(config_path: str | None, database: str | None, username: str | N
                 state = f"revoked {_when(t.revoked_at)}"
             else:
                 state = "live" if t.is_live(now) else "expired"
-            table.add_row(
+            _add_row(
+                table,
                 str(t.id),
                 t.username,
                 t.name,
@@ -277,7 +285,8 @@ def audit(
             return
         table = _table("Audit trail", ("at", "actor", "action", "type", "object", "change"))
         for e in entries:
-            table.add_row(
+            _add_row(
+                table,
                 _when(e.at),
                 e.actor,
                 e.action,

@@ -242,7 +242,8 @@ class Accounts:
         with self._store.transaction(f"enable user {name!r}") as session:
             row = _locked_user(session, name)
             before = _user(row)
-            if not before.disabled:
+            locked = row.locked_until is not None and row.locked_until > now
+            if not before.disabled and not locked and not row.failed_logins:
                 return before
             row.disabled_at = None
             row.failed_logins = 0
@@ -277,7 +278,9 @@ class Accounts:
         if good and row.disabled_at is None:
             rehashed = None
             if passwords.needs_rehash(row.password_hash, hasher=self._hasher):
-                rehashed = passwords.hash_password(password, hasher=self._hasher)
+                # Not `hash_password`: a later, stricter policy must not refuse a
+                # password that was accepted when it was set.
+                rehashed = self._hasher.hash(passwords.normalise(password))
             return self._logged_in(row.id, rehashed, now)
         if good:  # a disabled user: refused, but not a guess to count
             return LoginResult(LoginOutcome.FAILED)
@@ -405,7 +408,7 @@ class Accounts:
             with self._store.transaction("record a token's use") as session:
                 session.get_one(ApiTokenRow, token.id).last_used_at = now
         role = Role(user.role)
-        actions = tokens.effective_scopes(role, _actions(token.scopes))
+        actions = tokens.effective_scopes(role, _stored_actions(token.scopes))
         return Principal(user.username, role, actions, token_id=token.id)
 
     def revoke_token(self, token_id: int, *, actor: str, now: datetime) -> TokenRecord:
@@ -484,6 +487,13 @@ def _role(role: Role | str) -> Role:
 
 def _actions(scopes: Iterable[Action | str]) -> frozenset[Action]:
     return parse_actions(str(s) for s in scopes)
+
+
+def _stored_actions(scopes: Iterable[str]) -> frozenset[Action]:
+    """A stored token's actions; a scope this version does not know (renamed, or written
+    by a newer version) grants nothing instead of failing every request with the token."""
+    known = {a.value for a in Action}
+    return frozenset(Action(s) for s in scopes if s in known)
 
 
 def _locked_user(session: Session, name: str) -> UserRow:
@@ -581,7 +591,7 @@ def _token(row: ApiTokenRow, username: str) -> TokenRecord:
         username=username,
         name=row.name,
         prefix=row.prefix,
-        scopes=_actions(row.scopes),
+        scopes=_stored_actions(row.scopes),
         created_at=row.created_at,
         expires_at=row.expires_at,
         last_used_at=row.last_used_at,

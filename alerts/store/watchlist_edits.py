@@ -111,6 +111,10 @@ class WatchlistEdits:
         }
         with self._store.transaction(f"replace watchlist {name!r}") as session:
             row = _enabled(session, name)
+            if row.origin == "config" and row.in_config:
+                # Declared in the file by a sync since this process started (the row says
+                # so, whatever `file_managed` was given at start-up).
+                self._refuse_file_managed(name, "changed", always=True)
             before = _row_snapshot(row)
             after = snapshot(watchlist, len(row.imported))
             if before != after:
@@ -123,6 +127,10 @@ class WatchlistEdits:
         self._refuse_file_managed(name, "deleted")
         with self._store.transaction(f"delete watchlist {name!r}") as session:
             row = _enabled(session, name)
+            if row.origin == "config" and row.in_config:
+                # Declared in the file by a sync since this process started (the row says
+                # so, whatever `file_managed` was given at start-up).
+                self._refuse_file_managed(name, "changed", always=True)
             before = _row_snapshot(row)
             _change_watchlist(
                 row,
@@ -138,8 +146,8 @@ class WatchlistEdits:
             _audit(session, actor, "delete", OBJECT_TYPE, name, before, None, now)
             return before
 
-    def _refuse_file_managed(self, name: str, done: str) -> None:
-        if name in self.file_managed:
+    def _refuse_file_managed(self, name: str, done: str, *, always: bool = False) -> None:
+        if always or name in self.file_managed:
             raise FileManagedError(
                 name,
                 f"watchlist {name!r} is declared in the config file and cannot be {done} "
