@@ -379,6 +379,7 @@ def test_feed_text_is_returned_as_data(client: TestClient, token: str) -> None:
 # -- authentication --------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "header",
     [
@@ -489,6 +490,7 @@ BAD_PARAMETERS = [
 ]
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(("path", "query", "field", "code"), BAD_PARAMETERS)
 def test_bad_parameters_are_400_naming_the_field(
     client: TestClient, token: str, path: str, query: str, field: str, code: str

@@ -199,6 +199,7 @@ BAD_WATCHLISTS = [
 ]
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(("body", "field", "words"), BAD_WATCHLISTS)
 def test_bad_watchlists_are_400_naming_the_field(
     client: TestClient, editor: str, body: dict[str, Any], field: str, words: str
@@ -220,6 +221,7 @@ def test_a_query_error_gives_its_column(client: TestClient, viewer: str) -> None
     assert message.startswith("queries[0]: query col ")
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("days", [0, 91, -1, "7", True, 1.5, None, [7]])
 def test_days_out_of_range_or_type(client: TestClient, viewer: str, days: Any) -> None:
     response = send(client, "POST", "/watchlists/preview", viewer, {"terms": ["x"], "days": days})
@@ -231,6 +233,7 @@ def test_days_is_only_for_the_preview(client: TestClient, editor: str) -> None:
     assert_error(response, 400, "bad_field", "days")
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "raw", [b"", b"{", b"[]", b'"x"', b"7", b'{"terms": NaN}', b"\xff\xfe{", b"[" * 5000]
 )

@@ -318,6 +318,7 @@ def test_anonymous_is_sent_to_login_and_back(client: TestClient) -> None:
     assert again.status_code == 303 and again.headers["location"] == "/console/"
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "target",
     [
