@@ -511,3 +511,21 @@ def test_a_name_no_watchlist_can_have_is_a_404_before_the_database(
             assert response.status_code == 404, (name, method, response.text)
             if "%0A" not in name:  # a newline never reaches the /api mount: the site's 404
                 assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.sqlite_only
+def test_previews_beyond_the_limit_are_told_to_wait(
+    seeded: Store, viewer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alerts.api.watchlists as api_watchlists
+
+    monkeypatch.setattr(api_watchlists, "MAX_PREVIEWS", 0)  # every slot taken
+    api = TestClient(create_api(seeded), base_url=BASE)
+    response = api.post(
+        "/v1/watchlists/preview",
+        json={"terms": ["Gazprom"]},
+        headers={"authorization": f"Bearer {viewer}"},
+    )
+    assert response.status_code == 429, response.text
+    assert response.json()["error"]["code"] == "busy"
+    assert response.headers["retry-after"] == "5"

@@ -210,7 +210,21 @@ def test_role_shown_is_the_current_one(client: TestClient, accounts: Accounts) -
     assert login(client, username="viewer").status_code == 303
     assert "viewer</span>" in client.get("/console/").text
     accounts.set_role("viewer", "editor", actor="test", now=T0)
+    # A role change ends the user's sessions; the next login carries the new role.
+    assert client.get("/console/").status_code == 303
+    assert login(client, username="viewer").status_code == 303
     assert "editor</span>" in client.get("/console/").text
+
+
+def test_a_copied_cookie_stops_working_at_logout(client: TestClient) -> None:
+    assert login(client).status_code == 303
+    copied = client.cookies[SESSION_COOKIE]
+    page = client.get("/console/")
+    assert page.status_code == 200
+    logout = client.post("/console/logout", data={"csrf_token": csrf_of(page.text)})
+    assert logout.status_code == 303
+    client.cookies.set(SESSION_COOKIE, copied, domain="alerts.example", path="/console")
+    assert client.get("/console/").status_code == 303  # replayed after logout: logged out
 
 
 # -- sessions ----------------------------------------------------------------------
@@ -419,3 +433,17 @@ def test_web_app_mounts_the_console(store: Store, accounts: Accounts) -> None:
         assert response.status_code == 303
         assert response.headers["location"] == "/console/login?next=/console/"
         assert 'name="csrf_token"' in client.get("/console/login").text
+
+
+@pytest.mark.sqlite_only
+def test_a_burst_of_logins_is_told_to_wait(
+    store: Store, accounts: Accounts, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alerts.console.app as console_app
+
+    monkeypatch.setattr(console_app, "MAX_LOGIN_CHECKS", 0)  # every slot taken
+    with make_client(store, accounts, clock) as busy:
+        response = login(busy)
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "5"
+    assert "try again in a few seconds" in response.text

@@ -23,6 +23,7 @@ DEFAULT_CODES: Mapping[int, str] = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    429: "busy",
     500: "internal_error",
     503: "unavailable",
 }

@@ -376,6 +376,10 @@ _RESPONSES: dict[str, Any] = {
         **_error("The database cannot be reached; try again later."),
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
     },
+    "Busy": {
+        **_error("`busy`: as many previews as the service runs at once are running."),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
 }
 
 
@@ -434,6 +438,7 @@ def _refusals(*statuses: str) -> dict[str, Any]:
         "404": "NotFound",
         "409": "Conflict",
         "413": "TooLarge",
+        "429": "Busy",
         "503": "Unavailable",
     }
     return {s: {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
@@ -476,7 +481,7 @@ _PREVIEW = {
         "requestBody": _body("PreviewInput"),
         "responses": {
             "200": _answer("The preview.", "Preview"),
-            **_refusals("400", "401", "403", "413", "503"),
+            **_refusals("400", "401", "403", "413", "429", "503"),
         },
     }
 }

@@ -12,6 +12,7 @@ each change in its transaction and bumps the version the running matcher watches
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,6 +42,10 @@ MAX_PREVIEW_ITEMS = 200  # newest first; `matched` counts them all
 PREVIEW_NAME = "preview"  # the name of a previewed watchlist that gives none
 
 
+MAX_PREVIEWS = 2  # at once, per process
+BUSY_RETRY_SECONDS = 5
+
+
 class WatchlistViews:
     """The watchlist handlers; `views` answers the read-only list."""
 
@@ -52,6 +57,7 @@ class WatchlistViews:
         edits: WatchlistEdits,
         clock: Callable[[], datetime],
     ) -> None:
+        self.previews = asyncio.Semaphore(MAX_PREVIEWS)
         self.store = store
         self.auth = auth
         self.views = views
@@ -86,7 +92,17 @@ class WatchlistViews:
             items = [BacktestItem(s.id, s.story_key, s.fetched_at, s.as_item()) for s in stored]
             return run_backtest(items, full, saved, since=since, until=until)
 
-        report = await run_in_threadpool(run)
+        # A preview reads and matches up to 90 days of items: a few at a time, the rest are
+        # told to come back rather than queued behind them.
+        if self.previews.locked():
+            raise ApiError(
+                429,
+                "busy",
+                "previews are running already; try again in a few seconds",
+                headers={"retry-after": str(BUSY_RETRY_SECONDS)},
+            )
+        async with self.previews:
+            report = await run_in_threadpool(run)
         return JsonResponse(_preview(report, days))
 
     async def create(self, request: Request) -> Response:

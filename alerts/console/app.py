@@ -14,6 +14,7 @@ password guessing. Security headers and the body-size limit come from the outer 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -121,6 +122,10 @@ def safe_next(value: str | None, root: str) -> str:
     return value
 
 
+MAX_LOGIN_CHECKS = 4  # password hashes at once, per process
+BUSY_RETRY_SECONDS = 5
+
+
 class _Console:
     """The route handlers and what they share."""
 
@@ -137,6 +142,7 @@ class _Console:
     ) -> None:
         self.store = store
         self.accounts = accounts
+        self.logins = asyncio.Semaphore(MAX_LOGIN_CHECKS)
         self.key = key
         self.secure = secure
         self.feeds = feeds
@@ -149,8 +155,10 @@ class _Console:
         if session is None or not session.logged_in:
             return Visitor(session, None)
         record = await run_in_threadpool(self.accounts.user, session.username)
-        if record is None or record.disabled:
-            return Visitor(None, None)  # logged out: the session must not be reused
+        if record is None or record.disabled or record.session_epoch != session.epoch:
+            # Logged out (here or elsewhere), disabled, or given another role since: the
+            # cookie must not be reused, wherever it was copied to.
+            return Visitor(None, None)
         return Visitor(session, User(record.username, record.role))
 
     def _set_session(self, request: Request, response: Response, session: Session) -> None:
@@ -298,10 +306,23 @@ class _Console:
                 status_code=400,
             )
         now = self.clock()
-        try:
-            result = await run_in_threadpool(
-                self.accounts.authenticate, username, password, now=now
+        if self.logins.locked():
+            # Each check is an argon2 hash (64 MiB, a core for ~50 ms): a burst of logins
+            # is told to wait instead of taking the service's memory and CPU.
+            return self._login_page(
+                request,
+                session,
+                next_path=next_path,
+                username=shown,
+                error="Many logins are being checked right now; try again in a few seconds.",
+                status_code=429,
+                headers={"retry-after": str(BUSY_RETRY_SECONDS)},
             )
+        try:
+            async with self.logins:
+                result = await run_in_threadpool(
+                    self.accounts.authenticate, username, password, now=now
+                )
         except AccountError:  # an over-long password: a guess like any other
             event(log, "console_login", outcome="malformed")
             return self._login_page(
@@ -338,8 +359,12 @@ class _Console:
                 status_code=400,
             )
         principal = result.principal
+        record = await run_in_threadpool(self.accounts.user, principal.username)
+        epoch = record.session_epoch if record is not None else 0
         response = RedirectResponse(next_path, status_code=303)
-        self._set_session(request, response, sessions.logged_in(principal.username, principal.role))
+        self._set_session(
+            request, response, sessions.logged_in(principal.username, principal.role, epoch)
+        )
         return response
 
     async def logout(self, request: Request) -> Response:
@@ -348,6 +373,8 @@ class _Console:
             token = _text(data, csrf.FIELD)
         csrf.check(session.csrf if session is not None else None, token)
         if session is not None and session.logged_in:
+            # Server side too: a copy of this cookie stops working as well.
+            await run_in_threadpool(self.accounts.end_sessions, session.username)
             event(log, "console_logout", user=session.username)
         response = RedirectResponse(f"{root_of(request)}/login", status_code=303)
         self._clear_session(request, response)

@@ -1,7 +1,7 @@
 """Console sessions in a signed cookie: who is logged in, as what, since when.
 
 The cookie holds a token of `alerts.delivery.tokens` (HMAC-SHA256, purpose-bound) over
-`[csrf, username, role]` and its issue time, signed with a key derived from the service
+`[csrf, username, role, epoch]` and its issue time, signed with a key derived from the service
 key, so a link token can never pass for a session and the other way round. A session
 with no username is anonymous: it exists only to carry the login form's CSRF token.
 
@@ -42,6 +42,7 @@ class Session:
     csrf: str = field(repr=False)
     username: str = ""
     role: Role | None = None
+    epoch: int = 0  # the user's session epoch when the session began (see UserRow)
 
     @property
     def logged_in(self) -> bool:
@@ -52,14 +53,16 @@ def anonymous() -> Session:
     return Session(csrf=new_csrf_token())
 
 
-def logged_in(username: str, role: Role) -> Session:
+def logged_in(username: str, role: Role, epoch: int = 0) -> Session:
     """A fresh session (a new CSRF token too, so nothing from before the login carries over)."""
-    return Session(csrf=new_csrf_token(), username=username, role=role)
+    return Session(csrf=new_csrf_token(), username=username, role=role, epoch=epoch)
 
 
 def encode(key: bytes, session: Session, *, now: datetime) -> str:
     role = session.role.value if session.role is not None else ""
-    return make_token(key, PURPOSE, session.csrf, session.username, role, issued=now)
+    return make_token(
+        key, PURPOSE, session.csrf, session.username, role, str(session.epoch), issued=now
+    )
 
 
 def decode(key: bytes, cookie: str | None, *, now: datetime) -> Session | None:
@@ -70,13 +73,13 @@ def decode(key: bytes, cookie: str | None, *, now: datetime) -> Session | None:
         parts = read_token(key, PURPOSE, cookie, now=now, max_age=LIFETIME)
     except TokenError:
         return None
-    if len(parts) != 3 or not parts[0]:
+    if len(parts) != 4 or not parts[0] or not parts[3].isdigit():
         return None
-    csrf, username, role_text = parts
+    csrf, username, role_text, epoch = parts
     if not username:
         return Session(csrf=csrf) if not role_text else None
     try:
         role = Role(role_text)
     except ValueError:
         return None
-    return Session(csrf=csrf, username=username, role=role)
+    return Session(csrf=csrf, username=username, role=role, epoch=int(epoch))

@@ -93,6 +93,7 @@ class UserRecord:
     failed_logins: int
     locked_until: datetime | None
     last_login_at: datetime | None
+    session_epoch: int = 0
 
     @property
     def disabled(self) -> bool:
@@ -213,6 +214,7 @@ class Accounts:
             if before.role is Role.ADMIN and before.disabled_at is None:
                 _keep_an_admin(session, row, f"cannot make {name!r} a {role.value}")
             row.role = role.value
+            row.session_epoch = (row.session_epoch or 0) + 1  # ends their sessions
             after = _user(row)
             _audit(
                 session, actor, "set_role", "user", name, _user_json(before), _user_json(after), now
@@ -230,6 +232,7 @@ class Accounts:
             if before.role is Role.ADMIN:
                 _keep_an_admin(session, row, f"cannot disable {name!r}")
             row.disabled_at = now
+            row.session_epoch = (row.session_epoch or 0) + 1  # ends their sessions
             after = _user(row)
             _audit(
                 session, actor, "disable", "user", name, _user_json(before), _user_json(after), now
@@ -246,6 +249,7 @@ class Accounts:
             if not before.disabled and not locked and not row.failed_logins:
                 return before
             row.disabled_at = None
+            row.session_epoch = (row.session_epoch or 0) + 1  # ends their sessions
             row.failed_logins = 0
             row.locked_until = None
             after = _user(row)
@@ -253,6 +257,14 @@ class Accounts:
                 session, actor, "enable", "user", name, _user_json(before), _user_json(after), now
             )
             return after
+
+    def end_sessions(self, username: str) -> None:
+        """End every console session of the user (logout): their cookies stop working."""
+        name = normalise_username(username)
+        with self._store.transaction(f"end the sessions of user {name!r}") as session:
+            row = session.scalars(select(UserRow).where(UserRow.username == name)).one_or_none()
+            if row is not None:
+                row.session_epoch = (row.session_epoch or 0) + 1
 
     # -- logins ----------------------------------------------------------------------
     def authenticate(self, username: str, password: str, *, now: datetime) -> LoginResult:
@@ -573,6 +585,7 @@ def _user(row: UserRow) -> UserRecord:
         failed_logins=row.failed_logins,
         locked_until=row.locked_until,
         last_login_at=row.last_login_at,
+        session_epoch=row.session_epoch or 0,
     )
 
 

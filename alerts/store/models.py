@@ -502,6 +502,9 @@ class UserRow(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Console sessions carry the epoch they were made in; bumping it (logout, disable, a
+    # role change) ends every session of the user, wherever its cookie was copied to.
+    session_epoch: Mapped[int] = mapped_column(Integer, server_default="0")
 
     __table_args__ = (CheckConstraint("role IN ('viewer', 'editor', 'admin')", name="role"),)
 

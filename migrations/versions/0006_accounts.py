@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("locked_until", TZ, nullable=True),
         sa.Column("last_login_at", TZ, nullable=True),
+        sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"),
         sa.CheckConstraint("role IN ('viewer', 'editor', 'admin')", name="ck_users_role"),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
         sa.UniqueConstraint("username", name="uq_users_username"),
