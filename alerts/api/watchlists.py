@@ -27,6 +27,7 @@ from alerts.api.body import bad_field, json_object, parse_days, parse_watchlist
 from alerts.api.errors import ApiError, JsonResponse
 from alerts.api.views import Views, match_json, query_params, watchlist_json
 from alerts.backtest import BacktestItem, BacktestReport, Caught, run_backtest, with_imported
+from alerts.store.accounts import Principal
 from alerts.store.repository import Store
 from alerts.store.watchlist_edits import (
     FileManagedError,
@@ -110,7 +111,7 @@ class WatchlistViews:
         query_params(request, ())
         watchlist = parse_watchlist(await json_object(request))
         await self._edit(
-            lambda: self.edits.create(watchlist, actor=principal.username, now=self.clock())
+            lambda: self.edits.create(watchlist, actor=_actor(principal), now=self.clock())
         )
         return await self._saved(watchlist.name, status=201)
 
@@ -123,7 +124,7 @@ class WatchlistViews:
             raise bad_field("name", "must be the name in the address (renaming is not supported)")
         watchlist = parse_watchlist(raw)
         await self._edit(
-            lambda: self.edits.replace(watchlist, actor=principal.username, now=self.clock())
+            lambda: self.edits.replace(watchlist, actor=_actor(principal), now=self.clock())
         )
         return await self._saved(name, status=200)
 
@@ -131,9 +132,7 @@ class WatchlistViews:
         principal = await self.auth.require(request, Action.EDIT_WATCHLISTS)
         query_params(request, ())
         name = _path_name(request)
-        await self._edit(
-            lambda: self.edits.delete(name, actor=principal.username, now=self.clock())
-        )
+        await self._edit(lambda: self.edits.delete(name, actor=_actor(principal), now=self.clock()))
         return Response(status_code=204)
 
     async def _edit(self, change: Callable[[], object]) -> None:
@@ -199,3 +198,10 @@ def _path_name(request: Request) -> str:
     if len(name) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise ApiError(404, "not_found", "no watchlist has such a name")
     return name
+
+
+def _actor(principal: Principal) -> str:
+    """Who the audit trail names: the user, and which of their tokens made the change."""
+    if principal.token_id is None:
+        return principal.username
+    return f"{principal.username} (token {principal.token_id})"

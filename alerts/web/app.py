@@ -32,6 +32,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alerts.delivery.digest import digest_from_payload
 from alerts.delivery.links import CONFIRM, DIGEST, UNSUBSCRIBE, Links
@@ -75,6 +76,22 @@ RETRY_AFTER_SECONDS = 60
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class _BodyLimitOutsideApi:
+    """The site's body limit, except under /api: the API limits bodies itself and answers
+    with its JSON error object, which a plain-text 413 from here would pre-empt."""
+
+    def __init__(self, app: ASGIApp, *, max_body_size: int) -> None:
+        self.app = app
+        self.limited = RequestBodyLimitMiddleware(app, max_body_size=max_body_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+        if path == "/api" or path.startswith("/api/"):
+            await self.app(scope, receive, send)
+        else:
+            await self.limited(scope, receive, send)
 
 
 class BadLink(Exception):
@@ -136,7 +153,7 @@ def create_app(
         middleware=[
             Middleware(SecurityHeaders, error_page=site.server_error_page),
             # Inside SecurityHeaders, so its own 413 answers get the headers too.
-            Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES),
+            Middleware(_BodyLimitOutsideApi, max_body_size=MAX_BODY_BYTES),
         ],
         exception_handlers={
             BadLink: site.bad_link,
