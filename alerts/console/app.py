@@ -41,6 +41,7 @@ from alerts.errors import StoreError
 from alerts.logs import event, get_logger
 from alerts.store.accounts import Accounts, LoginOutcome
 from alerts.store.repository import Store
+from alerts.web.pages import Link
 
 log = get_logger("console")
 
@@ -198,7 +199,7 @@ class _Console:
             "was open for a long time or cookies are blocked. Go back, reload the page and "
             "try again.",
             status_code=403,
-            link=(f"{root_of(request)}/login", "Log in"),
+            link=Link(f"{root_of(request)}/login", "Log in"),
         )
 
     async def http_error(self, request: Request, exc: Exception) -> Response:
@@ -216,7 +217,7 @@ class _Console:
             text,
             status_code=exc.status_code,
             headers={"allow": allow} if allow else None,
-            link=(f"{root_of(request)}/", "Console home"),
+            link=Link(f"{root_of(request)}/", "Console home"),
         )
 
     async def store_error(self, request: Request, exc: Exception) -> Response:

@@ -38,7 +38,11 @@ class Link:
 class Pages:
     """Renders the page templates into responses."""
 
-    def __init__(self, templates_dir: Path | None = None) -> None:
+    stylesheet_path = STYLESHEET_PATH
+
+    def __init__(
+        self, templates_dir: Path | None = None, *, stylesheet: bytes | None = None
+    ) -> None:
         directory = templates_dir or web_templates_dir()
         self._env = Environment(
             loader=FileSystemLoader(directory),
@@ -47,7 +51,9 @@ class Pages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.stylesheet = (directory / STYLESHEET).read_bytes()
+        self.stylesheet = (
+            stylesheet if stylesheet is not None else (directory / STYLESHEET).read_bytes()
+        )
         # In the stylesheet's URL, so a new version is never hidden by a cached old one.
         self._css_version = hashlib.sha256(self.stylesheet).hexdigest()[:12]
 
@@ -64,7 +70,7 @@ class Pages:
         root = str(request.scope.get("root_path", "")).rstrip("/")
         html = self._env.get_template(template).render(
             root=root,
-            stylesheet=f"{root}{STYLESHEET_PATH}?v={self._css_version}",
+            stylesheet=f"{root}{self.stylesheet_path}?v={self._css_version}",
             **context,
         )
         return HTMLResponse(html, status_code=status_code, headers=headers)
